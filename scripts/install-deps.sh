@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages repute needs, skipping those already present.
+#   scripts/install-deps.sh build   compiler, libraries, ccache
+#   scripts/install-deps.sh test    build + what the test suite starts (node, npm)
+#   scripts/install-deps.sh bench   test + wrk and nginx
+set -euo pipefail
+profile=${1:-build}
+
+packages=(build-essential cmake ninja-build ccache pkg-config
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev
+  libspdlog-dev libfmt-dev libcli11-dev)
+case "$profile" in
+  build) ;;
+  test) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl) ;;
+  bench) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl wrk nginx-light libbenchmark-dev) ;;
+  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# node and npm may come from outside Debian on some machines; any working pair will do.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) == 0 ]] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

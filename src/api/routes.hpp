@@ -1,0 +1,13 @@
+#pragma once
+// The route groups, each registered by its own file.
+#include "api/api.hpp"
+#include "api/router.hpp"
+
+namespace repute::api {
+
+// /healthz, /readyz, /metrics.
+void add_health_routes(Router& router, const std::shared_ptr<ApiContext>& context);
+// /v1/webhooks.
+void add_webhook_routes(Router& router, const std::shared_ptr<ApiContext>& context);
+
+}  // namespace repute::api

@@ -1,0 +1,76 @@
+// repute: the reputations webhooks server. `repute --help` lists the commands.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "app/commands.hpp"
+
+namespace {
+
+constexpr const char* kDefaultDatabase = "sqlite://./data/repute.db";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace repute::app;
+  CLI::App app{"repute: reputations webhooks server (Argyle v1 compatible)", "repute"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "repute 0.1.0");
+
+  ServeOptions serve;
+  CLI::App* serve_command = app.add_subcommand("serve", "Run the API, the scan scheduler and the delivery engine");
+  serve_command->set_config("--config", "", "Read options from a TOML or INI file (keys as the long flags)");
+  serve_command->add_option("--listen", serve.listen, "Address to listen on, HOST:PORT")->capture_default_str();
+  serve_command->add_option("--database", serve.database, "sqlite:///abs/path.db or sqlite://rel/path.db")
+      ->capture_default_str();
+  serve_command->add_flag("--dev", serve.dev,
+                          "Development mode: a sandbox tenant and key (printed on stdout), loopback targets allowed");
+  serve_command->add_option("--allow-cidr", serve.allow_cidrs,
+                            "Let webhooks target this address range despite the SSRF guard (repeatable)");
+  serve_command->add_option("--log-level", serve.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  serve_command->add_option("--threads", serve.threads, "HTTP worker threads (0: one per core)")
+      ->check(CLI::Range(0, 256));
+  serve_command->add_option_function<std::string>(
+                   "--synchronous", [&serve](const std::string& mode) { serve.synchronous_full = mode == "full"; },
+                   "SQLite durability: full (fsync every commit, default) or normal")
+      ->check(CLI::IsMember({"full", "normal"}));
+
+  std::string database = kDefaultDatabase;
+  CLI::App* migrate_command = app.add_subcommand("migrate", "Create or upgrade the database schema");
+  migrate_command->add_option("--database", database, "Database URL")->capture_default_str();
+
+  CLI::App* keys_command = app.add_subcommand("keys", "Manage API keys");
+  keys_command->require_subcommand(1);
+  keys_command->add_option("--database", database, "Database URL")->capture_default_str();
+  std::string tenant;
+  CLI::App* keys_create = keys_command->add_subcommand("create", "Make a key for a tenant (made if new); prints it");
+  keys_create->add_option("--tenant", tenant, "Tenant name")->required();
+  keys_create->add_option("--database", database, "Database URL")->capture_default_str();
+  CLI::App* keys_list = keys_command->add_subcommand("list", "List keys (never their secrets)");
+  keys_list->add_option("--database", database, "Database URL")->capture_default_str();
+  std::string key_id;
+  CLI::App* keys_revoke = keys_command->add_subcommand("revoke", "Revoke a key at once");
+  keys_revoke->add_option("id", key_id, "The api_key_id")->required();
+  keys_revoke->add_option("--database", database, "Database URL")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "repute: %s (see --help)\n", e.what());
+    return 2;
+  }
+
+  if (serve_command->parsed()) return run_serve(serve);
+  if (migrate_command->parsed()) return run_migrate(database);
+  if (keys_create->parsed()) return run_keys_create(database, tenant);
+  if (keys_list->parsed()) return run_keys_list(database);
+  if (keys_revoke->parsed()) return run_keys_revoke(database, key_id);
+  return 2;
+}

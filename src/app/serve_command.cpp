@@ -1,0 +1,131 @@
+#include <signal.h>
+
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <cstdio>
+
+#include "api/api.hpp"
+#include "api/server.hpp"
+#include "app/commands.hpp"
+#include "core/address_policy.hpp"
+#include "obs/log.hpp"
+#include "store/store.hpp"
+
+namespace repute::app {
+namespace {
+
+constexpr const char* kDevKeySetting = "dev_api_key";
+constexpr const char* kDevTenant = "sandbox";
+
+// Splits "HOST:PORT" or "[v6]:PORT".
+bool parse_listen(const std::string& text, std::string& host, std::uint16_t& port) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string digits = text.substr(colon + 1);
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty() || value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+// The sandbox tenant's key: made once per database, then read back on every start.
+core::Result<core::IssuedKey> ensure_dev_key(store::Store& store) {
+  core::IssuedKey issued;
+  auto status = store.write_and_wait([&issued](store::WriteTx& tx) -> core::Status {
+    auto saved = tx.get_setting(kDevKeySetting);
+    if (!saved) return saved.error();
+    if (*saved) {
+      const std::size_t colon = (*saved)->find(':');
+      issued.key.id = (*saved)->substr(0, colon);
+      issued.secret = (*saved)->substr(colon + 1);
+      return core::ok_status();
+    }
+    const core::Micros now = core::system_clock().now();
+    auto tenant = tx.ensure_tenant(kDevTenant, now);
+    if (!tenant) return tenant.error();
+    issued = core::issue_api_key(tenant->id, now);
+    if (auto inserted = tx.insert_api_key(issued.key); !inserted) return inserted;
+    return tx.put_setting(kDevKeySetting, issued.key.id + ":" + issued.secret);
+  });
+  if (!status) return status.error();
+  return issued;
+}
+
+core::Result<core::AddressPolicy> address_policy(const ServeOptions& options) {
+  std::vector<core::Cidr> allowed;
+  for (const std::string& text : options.allow_cidrs) {
+    auto cidr = core::parse_cidr(text);
+    if (!cidr) return core::invalid("--allow-cidr " + text + ": " + cidr.error().message);
+    allowed.push_back(*cidr);
+  }
+  return core::AddressPolicy(std::move(allowed), options.dev);
+}
+
+int fail(const std::string& message) {
+  obs::log_error("cannot start", {{"error", message}});
+  std::fprintf(stderr, "repute: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int run_serve(const ServeOptions& options) {
+  obs::LogLevel level = obs::LogLevel::kInfo;
+  obs::parse_log_level(options.log_level, level);
+  obs::set_log_level(level);
+
+  // Every thread started from here on inherits the blocked signals; only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  api::ServerOptions server_options;
+  if (!parse_listen(options.listen, server_options.host, server_options.port)) {
+    return fail("--listen " + options.listen + ": expected HOST:PORT");
+  }
+  server_options.threads = options.threads;
+  auto policy = address_policy(options);
+  if (!policy) return fail(policy.error().message);
+
+  store::StoreOptions store_options;
+  store_options.synchronous_full = options.synchronous_full;
+  auto opened = store::open_store(options.database, store_options);
+  if (!opened) return fail("cannot open " + options.database + ": " + opened.error().message);
+  std::unique_ptr<store::Store> store = std::move(*opened);
+
+  std::optional<core::IssuedKey> dev_key;
+  if (options.dev) {
+    auto key = ensure_dev_key(*store);
+    if (!key) return fail("cannot make the development key: " + key.error().message);
+    dev_key = std::move(*key);
+  }
+
+  auto server = api::start_http_server(server_options, api::make_api_handler({*store, std::move(*policy)}));
+  if (!server) return fail(server.error().message);
+  obs::log_info("listening", {{"host", server_options.host},
+                              {"port", static_cast<int>((*server)->port())},
+                              {"database", options.database},
+                              {"dev", options.dev}});
+  if (dev_key) {
+    print_line(boost::json::serialize(
+        boost::json::object{{"api_key_id", dev_key->key.id}, {"api_key_secret", dev_key->secret}}));
+  }
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  obs::log_info("stopping", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  // The server stops first so that no new work arrives; the store then commits what is queued.
+  // The server object outlives the store's close: write callbacks still post to its executor.
+  (*server)->stop();
+  store->close();
+  obs::log_info("stopped");
+  return 0;
+}
+
+}  // namespace repute::app

@@ -1,0 +1,59 @@
+#include "core/ids.hpp"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace repute::core {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+void fill_random(unsigned char* out, std::size_t n) {
+  if (RAND_bytes(out, static_cast<int>(n)) != 1) throw std::runtime_error("the system random generator failed");
+}
+
+}  // namespace
+
+std::string new_uuid() {
+  std::array<unsigned char, 16> bytes{};
+  fill_random(bytes.data(), bytes.size());
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[bytes[i] >> 4]);
+    out.push_back(kHex[bytes[i] & 0xf]);
+  }
+  return out;
+}
+
+bool is_uuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string random_hex(std::size_t n) {
+  std::string bytes(n, '\0');
+  fill_random(reinterpret_cast<unsigned char*>(bytes.data()), n);
+  std::string out;
+  out.reserve(2 * n);
+  for (unsigned char b : bytes) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace repute::core

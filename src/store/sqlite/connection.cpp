@@ -1,0 +1,128 @@
+#include "store/sqlite/connection.hpp"
+
+namespace repute::store::sqlite {
+
+core::Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
+  std::string message = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+      return {core::ErrorCode::kStorageFull, "the database disk is full (" + message + ")"};
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return {core::ErrorCode::kUnavailable, "the database is busy (" + message + ")"};
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+      return {core::ErrorCode::kUnavailable, "the database cannot be read or written (" + message + ")"};
+    default:
+      return {core::ErrorCode::kInternal, message};
+  }
+}
+
+Statement::~Statement() {
+  if (!stmt_) return;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Statement& Statement::bind(int index, const std::optional<std::string>& text) {
+  return text ? bind(index, std::string_view(*text)) : bind_null(index);
+}
+
+Statement& Statement::bind(int index, const std::optional<std::int64_t>& value) {
+  return value ? bind(index, *value) : bind_null(index);
+}
+
+Statement& Statement::bind_null(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Result<bool> Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return sqlite_error(db_, rc, "statement failed");
+}
+
+Status Statement::run() {
+  auto stepped = step();
+  if (!stepped) return stepped.error();
+  return core::ok_status();
+}
+
+std::string Statement::text(int column) const {
+  const auto* data = sqlite3_column_text(stmt_, column);
+  const int size = sqlite3_column_bytes(stmt_, column);
+  return data ? std::string(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size)) : std::string();
+}
+
+std::optional<std::string> Statement::optional_text(int column) const {
+  if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+  return text(column);
+}
+
+std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::optional<std::int64_t> Statement::optional_integer(int column) const {
+  if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+  return integer(column);
+}
+
+Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bool create, bool synchronous_full) {
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    core::Error error = sqlite_error(db, rc, "cannot open " + path);
+    sqlite3_close(db);
+    return error;
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, 5000);
+  std::unique_ptr<Connection> connection(new Connection(db));
+  const std::string pragmas = std::string("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=") +
+                              (synchronous_full ? "FULL" : "NORMAL") + ";";
+  if (auto status = connection->exec(pragmas); !status) return status.error();
+  return connection;
+}
+
+Connection::~Connection() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
+
+Status Connection::exec(const std::string& sql) {
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    std::string text = message ? message : sqlite3_errstr(rc);
+    sqlite3_free(message);
+    core::Error error = sqlite_error(nullptr, rc, text);
+    return error;
+  }
+  return core::ok_status();
+}
+
+Result<Statement> Connection::prepare(const std::string& sql) {
+  auto found = cache_.find(sql);
+  if (found == cache_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                      &stmt, nullptr);
+    if (rc != SQLITE_OK) return sqlite_error(db_, rc, "cannot prepare statement");
+    found = cache_.emplace(sql, stmt).first;
+  }
+  return Result<Statement>(Statement(db_, found->second));
+}
+
+}  // namespace repute::store::sqlite

@@ -1,0 +1,191 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "store/sqlite/migrations.hpp"
+#include "store/sqlite/tenant_rows.hpp"
+#include "store/sqlite/webhook_rows.hpp"
+#include "store/sqlite/write_tx.hpp"
+
+namespace repute::store::sqlite {
+namespace {
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, StoreOptions options, std::unique_ptr<Connection> writer)
+      : path_(std::move(path)), options_(options), writer_(std::move(writer)), thread_([this] { writer_loop(); }) {}
+  ~SqliteStore() override { close(); }
+
+  void write(Work work, Done done) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (!closing_) {
+        queue_.push_back({std::move(work), std::move(done)});
+        wake_.notify_one();
+        return;
+      }
+    }
+    done(core::Error{core::ErrorCode::kUnavailable, "the store is closed"});
+  }
+
+  Result<std::optional<core::ApiKey>> find_api_key(const std::string& key_id) override {
+    return with_reader([&](Connection& db) { return sqlite::find_api_key(db, key_id); });
+  }
+  Result<std::vector<core::ApiKey>> list_api_keys() override {
+    return with_reader([&](Connection& db) { return sqlite::list_api_keys(db); });
+  }
+  Result<std::optional<core::Tenant>> find_tenant(const std::string& tenant_id) override {
+    return with_reader([&](Connection& db) { return sqlite::find_tenant(db, tenant_id); });
+  }
+  Result<std::optional<core::Webhook>> find_webhook(const std::string& tenant_id, const std::string& id) override {
+    return with_reader([&](Connection& db) { return sqlite::find_webhook(db, tenant_id, id); });
+  }
+  Result<Page<core::Webhook>> list_webhooks(const std::string& tenant_id, const PageRequest& page) override {
+    return with_reader([&](Connection& db) { return sqlite::list_webhooks(db, tenant_id, page); });
+  }
+
+  Status ping() override {
+    return with_reader([](Connection& db) -> Status {
+      auto statement = db.prepare("SELECT 1");
+      if (!statement) return statement.error();
+      return statement->run();
+    });
+  }
+
+  void close() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (closing_) return;
+      closing_ = true;
+      wake_.notify_one();
+    }
+    thread_.join();
+    writer_.reset();
+    std::lock_guard lock(readers_mutex_);
+    idle_readers_.clear();
+  }
+
+ private:
+  struct Job {
+    Work work;
+    Done done;
+  };
+
+  // Borrows a reader connection (opening one when none is idle) for the length of f.
+  template <class F>
+  auto with_reader(F&& f) -> decltype(f(std::declval<Connection&>())) {
+    std::unique_ptr<Connection> connection;
+    {
+      std::lock_guard lock(readers_mutex_);
+      if (!idle_readers_.empty()) {
+        connection = std::move(idle_readers_.back());
+        idle_readers_.pop_back();
+      }
+    }
+    if (!connection) {
+      auto opened = Connection::open(path_, false, options_.synchronous_full);
+      if (!opened) return opened.error();
+      connection = std::move(*opened);
+    }
+    auto result = f(*connection);
+    std::lock_guard lock(readers_mutex_);
+    idle_readers_.push_back(std::move(connection));
+    return result;
+  }
+
+  void writer_loop() {
+    std::vector<Job> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      commit_batch(batch);
+      batch.clear();
+    }
+  }
+
+  // Runs every job of the batch in one transaction, each inside a savepoint so that one failing
+  // job rolls back only itself; then one durable COMMIT for all.
+  void commit_batch(std::vector<Job>& batch) {
+    std::vector<Status> outcomes;
+    outcomes.reserve(batch.size());
+    Status begun = writer_->exec("BEGIN IMMEDIATE");
+    if (begun) {
+      SqliteWriteTx tx(*writer_);
+      for (Job& job : batch) {
+        outcomes.push_back(run_job(tx, job));
+        if (sqlite3_get_autocommit(writer_->handle()) && !outcomes.back()) {
+          // SQLite rolled the whole transaction back itself (disk full, I/O error): nothing of the
+          // batch is kept, so every job hears of it.
+          outcomes.assign(batch.size(), outcomes.back());
+          break;
+        }
+      }
+      Status committed = sqlite3_get_autocommit(writer_->handle()) ? Status(core::ok_status()) : writer_->exec("COMMIT");
+      if (!committed) {
+        (void)writer_->exec("ROLLBACK");
+        for (Status& outcome : outcomes) {
+          if (outcome) outcome = committed;
+        }
+      }
+    } else {
+      outcomes.assign(batch.size(), begun);
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].done) batch[i].done(std::move(outcomes[i]));
+    }
+  }
+
+  Status run_job(SqliteWriteTx& tx, Job& job) {
+    if (auto status = writer_->exec("SAVEPOINT job"); !status) return status;
+    Status outcome = core::ok_status();
+    try {
+      outcome = job.work(tx);
+    } catch (const std::exception& e) {
+      outcome = core::internal_error(std::string("unit of work threw: ") + e.what());
+    }
+    if (!outcome) (void)writer_->exec("ROLLBACK TO job");
+    if (auto released = writer_->exec("RELEASE job"); !released && outcome) return released;
+    return outcome;
+  }
+
+  std::string path_;
+  StoreOptions options_;
+  std::unique_ptr<Connection> writer_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job> queue_;
+  bool closing_ = false;
+  std::thread thread_;
+
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path, const StoreOptions& options) {
+  if (path.empty()) return core::invalid("the sqlite database URL names no file");
+  const std::filesystem::path file(path);
+  std::error_code ec;
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+  if (ec) return core::invalid("cannot create the folder " + file.parent_path().string() + ": " + ec.message());
+  auto writer = Connection::open(path, true, options.synchronous_full);
+  if (!writer) return writer.error();
+  if (auto migrated = migrate(**writer); !migrated) return migrated.error();
+  return std::unique_ptr<Store>(new SqliteStore(path, options, std::move(*writer)));
+}
+
+}  // namespace repute::store::sqlite

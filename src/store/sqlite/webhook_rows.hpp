@@ -1,0 +1,18 @@
+#pragma once
+// Webhook subscriptions in SQLite.
+#include <optional>
+#include <string>
+
+#include "core/webhook.hpp"
+#include "store/sqlite/connection.hpp"
+#include "store/store.hpp"
+
+namespace repute::store::sqlite {
+
+Result<std::optional<core::Webhook>> find_webhook(Connection& db, const std::string& tenant_id, const std::string& id);
+Result<Page<core::Webhook>> list_webhooks(Connection& db, const std::string& tenant_id, const PageRequest& page);
+Status insert_webhook(Connection& db, const core::Webhook& webhook);
+Status update_webhook(Connection& db, const core::Webhook& webhook);
+Result<bool> delete_webhook(Connection& db, const std::string& tenant_id, const std::string& id);
+
+}  // namespace repute::store::sqlite

@@ -1,0 +1,100 @@
+#pragma once
+// store: where every object lives. The Store interface (reads, transactional writes) and open_store(),
+// which picks the back end from the database URL. Writes are queued and committed in batches; each
+// unit of work runs inside one transaction, all of it or none of it.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/tenant.hpp"
+#include "core/webhook.hpp"
+
+namespace repute::store {
+
+using core::Result;
+using core::Status;
+
+// Where a page starts: after (older than) or before (newer than) a row's position.
+struct Cursor {
+  enum class Direction { kAfter, kBefore };
+  Direction direction = Direction::kAfter;
+  std::int64_t position = 0;
+};
+
+// Which page of a list to read. Lists are newest first.
+struct PageRequest {
+  int limit = 10;
+  std::optional<Cursor> cursor;
+};
+
+// One page of a list, with the cursors of its neighbours (absent at either end).
+template <class T>
+struct Page {
+  std::vector<T> items;
+  std::optional<Cursor> next;
+  std::optional<Cursor> previous;
+};
+
+// The operations one unit of work may perform inside its transaction.
+class WriteTx {
+ public:
+  virtual ~WriteTx() = default;
+
+  // The tenant named `name`, made if it does not exist.
+  virtual Result<core::Tenant> ensure_tenant(const std::string& name, core::Micros now) = 0;
+  virtual Status insert_api_key(const core::ApiKey& key) = 0;
+  // False when no such key exists or it was already revoked.
+  virtual Result<bool> revoke_api_key(const std::string& key_id, core::Micros now) = 0;
+  virtual Result<std::optional<std::string>> get_setting(const std::string& key) = 0;
+  virtual Status put_setting(const std::string& key, const std::string& value) = 0;
+
+  virtual Result<std::optional<core::Webhook>> find_webhook(const std::string& tenant_id, const std::string& id) = 0;
+  virtual Status insert_webhook(const core::Webhook& webhook) = 0;
+  virtual Status update_webhook(const core::Webhook& webhook) = 0;
+  // False when the tenant has no such webhook.
+  virtual Result<bool> delete_webhook(const std::string& tenant_id, const std::string& id) = 0;
+};
+
+// A unit of work: runs inside a transaction; an Error rolls back everything it did.
+using Work = std::function<Status(WriteTx&)>;
+// Told once the unit of work is durably committed (ok) or rolled back (the error). Runs on a store
+// thread: it must be quick and must not call the store synchronously.
+using Done = std::function<void(Status)>;
+
+// The store. Reads may be called from any thread; writes are queued.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Queues work; done is called after its transaction commits or rolls back.
+  virtual void write(Work work, Done done) = 0;
+  // Runs work and waits for its durable outcome. Not for use on a thread that serves requests.
+  Status write_and_wait(Work work);
+
+  virtual Result<std::optional<core::ApiKey>> find_api_key(const std::string& key_id) = 0;
+  virtual Result<std::vector<core::ApiKey>> list_api_keys() = 0;
+  virtual Result<std::optional<core::Tenant>> find_tenant(const std::string& tenant_id) = 0;
+
+  virtual Result<std::optional<core::Webhook>> find_webhook(const std::string& tenant_id, const std::string& id) = 0;
+  virtual Result<Page<core::Webhook>> list_webhooks(const std::string& tenant_id, const PageRequest& page) = 0;
+
+  // Ok when the database answers.
+  virtual Status ping() = 0;
+  // Commits what is queued and closes; later writes fail.
+  virtual void close() = 0;
+};
+
+// How a store is opened.
+struct StoreOptions {
+  bool synchronous_full = true;  // fsync every commit (SQLite synchronous=FULL)
+  int max_batch = 512;           // most units of work in one group commit
+};
+
+// Opens (and migrates) the database named by url: "sqlite:///abs/path.db", "sqlite://rel/path.db".
+Result<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOptions& options = {});
+
+}  // namespace repute::store
