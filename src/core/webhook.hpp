@@ -25,6 +25,7 @@ struct Webhook {
   bool enabled = true;
   std::optional<std::string> disabled_reason;
   std::optional<Micros> last_sent_at;
+  std::optional<Micros> failing_since;  // the first failure since the last success
   Micros created_at = 0;
   Micros updated_at = 0;
 };

@@ -9,8 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "core/account.hpp"
+#include "core/delivery.hpp"
+#include "core/reputation.hpp"
 #include "core/result.hpp"
 #include "core/tenant.hpp"
+#include "core/user.hpp"
 #include "core/webhook.hpp"
 
 namespace repute::store {
@@ -39,6 +43,19 @@ struct Page {
   std::optional<Cursor> previous;
 };
 
+// How many deliveries of an event are in each state.
+struct DeliveryCounts {
+  std::int64_t pending = 0;
+  std::int64_t delivered = 0;
+  std::int64_t failed = 0;
+};
+
+// Filters of the reputations list.
+struct ReputationFilter {
+  std::optional<std::string> account_id;
+  std::optional<std::string> user_id;
+};
+
 // The operations one unit of work may perform inside its transaction.
 class WriteTx {
  public:
@@ -57,6 +74,40 @@ class WriteTx {
   virtual Status update_webhook(const core::Webhook& webhook) = 0;
   // False when the tenant has no such webhook.
   virtual Result<bool> delete_webhook(const std::string& tenant_id, const std::string& id) = 0;
+  // The tenant's enabled subscriptions: the ones an event fans out to.
+  virtual Result<std::vector<core::Webhook>> list_enabled_webhooks(const std::string& tenant_id) = 0;
+
+  virtual Result<std::optional<core::User>> find_user(const std::string& tenant_id, const std::string& id) = 0;
+  virtual Status insert_user(const core::User& user) = 0;
+  // Deletes the user with its accounts and reputations; false when there is no such user.
+  virtual Result<bool> delete_user(const std::string& tenant_id, const std::string& id) = 0;
+
+  virtual Result<std::optional<core::Account>> find_account(const std::string& tenant_id, const std::string& id) = 0;
+  virtual Status insert_account(const core::Account& account) = 0;
+  virtual Status update_account(const core::Account& account) = 0;
+  // Deletes the account with its reputation; false when there is no such account.
+  virtual Result<bool> delete_account(const std::string& tenant_id, const std::string& id) = 0;
+  // Accounts whose scan is due at now, oldest first; each is leased (next_scan_at = lease_until) so that
+  // no one else takes it until the lease runs out.
+  virtual Result<std::vector<core::Account>> claim_due_scans(core::Micros now, core::Micros lease_until, int limit) = 0;
+
+  virtual Result<std::optional<core::Reputation>> find_reputation_by_account(const std::string& account_id) = 0;
+  virtual Status insert_reputation(const core::Reputation& reputation) = 0;
+  virtual Status update_reputation(const core::Reputation& reputation) = 0;
+
+  virtual Status insert_event(const core::Event& event) = 0;
+  virtual Status insert_delivery(const core::Delivery& delivery) = 0;
+  // Pending deliveries due at now whose subscription is enabled and not in skip_webhooks (those with
+  // enough work in hand already), oldest first; each is leased (next_attempt_at = lease_until).
+  virtual Result<std::vector<core::Delivery>> claim_due_deliveries(core::Micros now, core::Micros lease_until, int limit,
+                                                                   const std::vector<std::string>& skip_webhooks) = 0;
+  virtual Result<std::optional<core::Delivery>> find_delivery(const std::string& tenant_id, const std::string& id) = 0;
+  virtual Status update_delivery(const core::Delivery& delivery) = 0;
+  virtual Status insert_attempt(const core::DeliveryAttempt& attempt) = 0;
+  virtual Result<std::optional<core::Webhook>> find_webhook_by_id(const std::string& id) = 0;
+  // Makes the subscription's failed deliveries created at or after since pending again, due now; returns how many.
+  virtual Result<std::int64_t> requeue_failed_deliveries(const std::string& tenant_id, const std::string& webhook_id,
+                                                         core::Micros since, core::Micros now) = 0;
 };
 
 // A unit of work: runs inside a transaction; an Error rolls back everything it did.
@@ -81,6 +132,34 @@ class Store {
 
   virtual Result<std::optional<core::Webhook>> find_webhook(const std::string& tenant_id, const std::string& id) = 0;
   virtual Result<Page<core::Webhook>> list_webhooks(const std::string& tenant_id, const PageRequest& page) = 0;
+
+  virtual Result<std::optional<core::User>> find_user(const std::string& tenant_id, const std::string& id) = 0;
+  virtual Result<Page<core::User>> list_users(const std::string& tenant_id, const PageRequest& page) = 0;
+
+  virtual Result<std::optional<core::Account>> find_account(const std::string& tenant_id, const std::string& id) = 0;
+  // The tenant's accounts, or only one user's.
+  virtual Result<Page<core::Account>> list_accounts(const std::string& tenant_id, const std::optional<std::string>& user_id,
+                                                    const PageRequest& page) = 0;
+
+  virtual Result<std::optional<core::Reputation>> find_reputation(const std::string& tenant_id, const std::string& id) = 0;
+  virtual Result<Page<core::Reputation>> list_reputations(const std::string& tenant_id, const ReputationFilter& filter,
+                                                          const PageRequest& page) = 0;
+
+  virtual Result<std::optional<core::Event>> find_event(const std::string& tenant_id, const std::string& id) = 0;
+  virtual Result<Page<core::Event>> list_events(const std::string& tenant_id, const PageRequest& page) = 0;
+  virtual Result<DeliveryCounts> count_deliveries(const std::string& event_id) = 0;
+
+  virtual Result<std::optional<core::Delivery>> find_delivery(const std::string& tenant_id, const std::string& id) = 0;
+  // A subscription's deliveries, optionally only those in one state.
+  virtual Result<Page<core::Delivery>> list_deliveries(const std::string& tenant_id, const std::string& webhook_id,
+                                                       const std::optional<core::DeliveryState>& state,
+                                                       const PageRequest& page) = 0;
+  virtual Result<std::vector<core::DeliveryAttempt>> list_attempts(const std::string& delivery_id) = 0;
+
+  // The earliest scheduled scan, if any: the scheduler sleeps until then.
+  virtual Result<std::optional<core::Micros>> next_scan_due() = 0;
+  // The earliest pending delivery of an enabled subscription, if any.
+  virtual Result<std::optional<core::Micros>> next_delivery_due() = 0;
 
   // Ok when the database answers.
   virtual Status ping() = 0;

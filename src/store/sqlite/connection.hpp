@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -37,6 +38,7 @@ class Statement {
   Statement& bind(int index, const std::optional<std::string>& text);
   Statement& bind(int index, const std::optional<std::int64_t>& value);
   Statement& bind_null(int index);
+  Statement& bind(int index, double value);
 
   // Advances; true while there is a row, false when done, an Error on failure.
   Result<bool> step();
@@ -47,6 +49,7 @@ class Statement {
   std::optional<std::string> optional_text(int column) const;
   std::int64_t integer(int column) const;
   std::optional<std::int64_t> optional_integer(int column) const;
+  double real(int column) const { return sqlite3_column_double(stmt_, column); }
 
  private:
   sqlite3* db_;
@@ -75,5 +78,26 @@ class Connection {
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
+
+// Every row of an executed statement, each turned into a T by map.
+template <class T, class Map>
+Result<std::vector<T>> collect_rows(Statement& statement, Map&& map) {
+  std::vector<T> rows;
+  for (;;) {
+    auto row = statement.step();
+    if (!row) return row.error();
+    if (!*row) return rows;
+    rows.push_back(map(statement));
+  }
+}
+
+// The first row of an executed statement turned into a T, or nullopt when there is none.
+template <class T, class Map>
+Result<std::optional<T>> first_row(Statement& statement, Map&& map) {
+  auto row = statement.step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<T>();
+  return std::optional<T>(map(statement));
+}
 
 }  // namespace repute::store::sqlite

@@ -7,7 +7,9 @@
 #include <thread>
 #include <vector>
 
+#include "store/sqlite/delivery_rows.hpp"
 #include "store/sqlite/migrations.hpp"
+#include "store/sqlite/resource_rows.hpp"
 #include "store/sqlite/tenant_rows.hpp"
 #include "store/sqlite/webhook_rows.hpp"
 #include "store/sqlite/write_tx.hpp"
@@ -47,6 +49,53 @@ class SqliteStore final : public Store {
   }
   Result<Page<core::Webhook>> list_webhooks(const std::string& tenant_id, const PageRequest& page) override {
     return with_reader([&](Connection& db) { return sqlite::list_webhooks(db, tenant_id, page); });
+  }
+
+  Result<std::optional<core::User>> find_user(const std::string& tenant_id, const std::string& id) override {
+    return with_reader([&](Connection& db) { return sqlite::find_user(db, tenant_id, id); });
+  }
+  Result<Page<core::User>> list_users(const std::string& tenant_id, const PageRequest& page) override {
+    return with_reader([&](Connection& db) { return sqlite::list_users(db, tenant_id, page); });
+  }
+  Result<std::optional<core::Account>> find_account(const std::string& tenant_id, const std::string& id) override {
+    return with_reader([&](Connection& db) { return sqlite::find_account(db, tenant_id, id); });
+  }
+  Result<Page<core::Account>> list_accounts(const std::string& tenant_id, const std::optional<std::string>& user_id,
+                                            const PageRequest& page) override {
+    return with_reader([&](Connection& db) { return sqlite::list_accounts(db, tenant_id, user_id, page); });
+  }
+  Result<std::optional<core::Reputation>> find_reputation(const std::string& tenant_id, const std::string& id) override {
+    return with_reader([&](Connection& db) { return sqlite::find_reputation(db, tenant_id, id); });
+  }
+  Result<Page<core::Reputation>> list_reputations(const std::string& tenant_id, const ReputationFilter& filter,
+                                                  const PageRequest& page) override {
+    return with_reader([&](Connection& db) { return sqlite::list_reputations(db, tenant_id, filter, page); });
+  }
+  Result<std::optional<core::Event>> find_event(const std::string& tenant_id, const std::string& id) override {
+    return with_reader([&](Connection& db) { return sqlite::find_event(db, tenant_id, id); });
+  }
+  Result<Page<core::Event>> list_events(const std::string& tenant_id, const PageRequest& page) override {
+    return with_reader([&](Connection& db) { return sqlite::list_events(db, tenant_id, page); });
+  }
+  Result<DeliveryCounts> count_deliveries(const std::string& event_id) override {
+    return with_reader([&](Connection& db) { return sqlite::count_deliveries(db, event_id); });
+  }
+  Result<std::optional<core::Delivery>> find_delivery(const std::string& tenant_id, const std::string& id) override {
+    return with_reader([&](Connection& db) { return sqlite::find_delivery(db, tenant_id, id); });
+  }
+  Result<Page<core::Delivery>> list_deliveries(const std::string& tenant_id, const std::string& webhook_id,
+                                               const std::optional<core::DeliveryState>& state,
+                                               const PageRequest& page) override {
+    return with_reader([&](Connection& db) { return sqlite::list_deliveries(db, tenant_id, webhook_id, state, page); });
+  }
+  Result<std::vector<core::DeliveryAttempt>> list_attempts(const std::string& delivery_id) override {
+    return with_reader([&](Connection& db) { return sqlite::list_attempts(db, delivery_id); });
+  }
+  Result<std::optional<core::Micros>> next_scan_due() override {
+    return with_reader([&](Connection& db) { return sqlite::next_scan_due(db); });
+  }
+  Result<std::optional<core::Micros>> next_delivery_due() override {
+    return with_reader([&](Connection& db) { return sqlite::next_delivery_due(db); });
   }
 
   Status ping() override {

@@ -7,7 +7,7 @@ namespace {
 
 constexpr const char* kSelect =
     "SELECT seq, id, tenant_id, events, name, url, secret, include_resource, enabled, disabled_reason, "
-    "last_sent_at, created_at, updated_at FROM webhooks";
+    "last_sent_at, created_at, updated_at, failing_since FROM webhooks";
 
 // Event names never contain a comma, so a comma-joined list is a faithful encoding.
 std::string join_events(const std::vector<std::string>& events) {
@@ -42,6 +42,7 @@ core::Webhook read_webhook(Statement& row) {
   webhook.last_sent_at = row.optional_integer(10);
   webhook.created_at = row.integer(11);
   webhook.updated_at = row.integer(12);
+  webhook.failing_since = row.optional_integer(13);
   return webhook;
 }
 
@@ -56,7 +57,8 @@ Statement& bind_fields(Statement& statement, const core::Webhook& webhook) {
       .bind(8, webhook.last_sent_at)
       .bind(9, webhook.updated_at)
       .bind(10, webhook.id)
-      .bind(11, webhook.tenant_id);
+      .bind(11, webhook.tenant_id)
+      .bind(12, webhook.failing_since);
 }
 
 }  // namespace
@@ -77,17 +79,39 @@ Result<Page<core::Webhook>> list_webhooks(Connection& db, const std::string& ten
 Status insert_webhook(Connection& db, const core::Webhook& webhook) {
   auto statement = db.prepare(
       "INSERT INTO webhooks(events, name, url, secret, include_resource, enabled, disabled_reason, last_sent_at, "
-      "updated_at, id, tenant_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "updated_at, id, tenant_id, failing_since, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!statement) return statement.error();
-  return bind_fields(*statement, webhook).bind(12, webhook.created_at).run();
+  return bind_fields(*statement, webhook).bind(13, webhook.created_at).run();
 }
 
 Status update_webhook(Connection& db, const core::Webhook& webhook) {
   auto statement = db.prepare(
-      "UPDATE webhooks SET events = ?, name = ?, url = ?, secret = ?, include_resource = ?, enabled = ?, "
-      "disabled_reason = ?, last_sent_at = ?, updated_at = ? WHERE id = ? AND tenant_id = ?");
+      "UPDATE webhooks SET events = ?1, name = ?2, url = ?3, secret = ?4, include_resource = ?5, enabled = ?6, "
+      "disabled_reason = ?7, last_sent_at = ?8, updated_at = ?9, failing_since = ?12 WHERE id = ?10 AND tenant_id = ?11");
   if (!statement) return statement.error();
   return bind_fields(*statement, webhook).run();
+}
+
+Result<std::vector<core::Webhook>> list_enabled_webhooks(Connection& db, const std::string& tenant_id) {
+  auto statement = db.prepare(std::string(kSelect) + " WHERE tenant_id = ? AND enabled = 1 ORDER BY seq");
+  if (!statement) return statement.error();
+  statement->bind(1, tenant_id);
+  std::vector<core::Webhook> webhooks;
+  for (;;) {
+    auto row = statement->step();
+    if (!row) return row.error();
+    if (!*row) return webhooks;
+    webhooks.push_back(read_webhook(*statement));
+  }
+}
+
+Result<std::optional<core::Webhook>> find_webhook_by_id(Connection& db, const std::string& id) {
+  auto statement = db.prepare(std::string(kSelect) + " WHERE id = ?");
+  if (!statement) return statement.error();
+  auto row = statement->bind(1, id).step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<core::Webhook>();
+  return std::optional<core::Webhook>(read_webhook(*statement));
 }
 
 Result<bool> delete_webhook(Connection& db, const std::string& tenant_id, const std::string& id) {

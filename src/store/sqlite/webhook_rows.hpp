@@ -13,6 +13,8 @@ Result<std::optional<core::Webhook>> find_webhook(Connection& db, const std::str
 Result<Page<core::Webhook>> list_webhooks(Connection& db, const std::string& tenant_id, const PageRequest& page);
 Status insert_webhook(Connection& db, const core::Webhook& webhook);
 Status update_webhook(Connection& db, const core::Webhook& webhook);
+Result<std::vector<core::Webhook>> list_enabled_webhooks(Connection& db, const std::string& tenant_id);
+Result<std::optional<core::Webhook>> find_webhook_by_id(Connection& db, const std::string& id);
 Result<bool> delete_webhook(Connection& db, const std::string& tenant_id, const std::string& id);
 
 }  // namespace repute::store::sqlite

@@ -1,6 +1,8 @@
 #include "store/sqlite/write_tx.hpp"
 
 #include "core/ids.hpp"
+#include "store/sqlite/delivery_rows.hpp"
+#include "store/sqlite/resource_rows.hpp"
 #include "store/sqlite/tenant_rows.hpp"
 #include "store/sqlite/webhook_rows.hpp"
 
@@ -39,6 +41,80 @@ Status SqliteWriteTx::update_webhook(const core::Webhook& webhook) { return sqli
 
 Result<bool> SqliteWriteTx::delete_webhook(const std::string& tenant_id, const std::string& id) {
   return sqlite::delete_webhook(db_, tenant_id, id);
+}
+
+Result<std::vector<core::Webhook>> SqliteWriteTx::list_enabled_webhooks(const std::string& tenant_id) {
+  return sqlite::list_enabled_webhooks(db_, tenant_id);
+}
+
+Result<std::optional<core::User>> SqliteWriteTx::find_user(const std::string& tenant_id, const std::string& id) {
+  return sqlite::find_user(db_, tenant_id, id);
+}
+
+Status SqliteWriteTx::insert_user(const core::User& user) { return sqlite::insert_user(db_, user); }
+
+Result<bool> SqliteWriteTx::delete_user(const std::string& tenant_id, const std::string& id) {
+  return sqlite::delete_user(db_, tenant_id, id);
+}
+
+Result<std::optional<core::Account>> SqliteWriteTx::find_account(const std::string& tenant_id, const std::string& id) {
+  return sqlite::find_account(db_, tenant_id, id);
+}
+
+Status SqliteWriteTx::insert_account(const core::Account& account) { return sqlite::insert_account(db_, account); }
+
+Status SqliteWriteTx::update_account(const core::Account& account) { return sqlite::update_account(db_, account); }
+
+Result<bool> SqliteWriteTx::delete_account(const std::string& tenant_id, const std::string& id) {
+  return sqlite::delete_account(db_, tenant_id, id);
+}
+
+Result<std::vector<core::Account>> SqliteWriteTx::claim_due_scans(core::Micros now, core::Micros lease_until,
+                                                                  int limit) {
+  return sqlite::claim_due_scans(db_, now, lease_until, limit);
+}
+
+Result<std::optional<core::Reputation>> SqliteWriteTx::find_reputation_by_account(const std::string& account_id) {
+  return sqlite::find_reputation_by_account(db_, account_id);
+}
+
+Status SqliteWriteTx::insert_reputation(const core::Reputation& reputation) {
+  return sqlite::insert_reputation(db_, reputation);
+}
+
+Status SqliteWriteTx::update_reputation(const core::Reputation& reputation) {
+  return sqlite::update_reputation(db_, reputation);
+}
+
+Status SqliteWriteTx::insert_event(const core::Event& event) { return sqlite::insert_event(db_, event); }
+
+Status SqliteWriteTx::insert_delivery(const core::Delivery& delivery) { return sqlite::insert_delivery(db_, delivery); }
+
+Result<std::vector<core::Delivery>> SqliteWriteTx::claim_due_deliveries(core::Micros now, core::Micros lease_until,
+                                                                        int limit,
+                                                                        const std::vector<std::string>& skip_webhooks) {
+  return sqlite::claim_due_deliveries(db_, now, lease_until, limit, skip_webhooks);
+}
+
+Result<std::optional<core::Delivery>> SqliteWriteTx::find_delivery(const std::string& tenant_id,
+                                                                   const std::string& id) {
+  return sqlite::find_delivery(db_, tenant_id, id);
+}
+
+Status SqliteWriteTx::update_delivery(const core::Delivery& delivery) { return sqlite::update_delivery(db_, delivery); }
+
+Status SqliteWriteTx::insert_attempt(const core::DeliveryAttempt& attempt) {
+  return sqlite::insert_attempt(db_, attempt);
+}
+
+Result<std::optional<core::Webhook>> SqliteWriteTx::find_webhook_by_id(const std::string& id) {
+  return sqlite::find_webhook_by_id(db_, id);
+}
+
+Result<std::int64_t> SqliteWriteTx::requeue_failed_deliveries(const std::string& tenant_id,
+                                                              const std::string& webhook_id, core::Micros since,
+                                                              core::Micros now) {
+  return sqlite::requeue_failed_deliveries(db_, tenant_id, webhook_id, since, now);
 }
 
 }  // namespace repute::store::sqlite

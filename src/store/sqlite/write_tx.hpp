@@ -19,6 +19,28 @@ class SqliteWriteTx final : public WriteTx {
   Status insert_webhook(const core::Webhook& webhook) override;
   Status update_webhook(const core::Webhook& webhook) override;
   Result<bool> delete_webhook(const std::string& tenant_id, const std::string& id) override;
+  Result<std::vector<core::Webhook>> list_enabled_webhooks(const std::string& tenant_id) override;
+  Result<std::optional<core::User>> find_user(const std::string& tenant_id, const std::string& id) override;
+  Status insert_user(const core::User& user) override;
+  Result<bool> delete_user(const std::string& tenant_id, const std::string& id) override;
+  Result<std::optional<core::Account>> find_account(const std::string& tenant_id, const std::string& id) override;
+  Status insert_account(const core::Account& account) override;
+  Status update_account(const core::Account& account) override;
+  Result<bool> delete_account(const std::string& tenant_id, const std::string& id) override;
+  Result<std::vector<core::Account>> claim_due_scans(core::Micros now, core::Micros lease_until, int limit) override;
+  Result<std::optional<core::Reputation>> find_reputation_by_account(const std::string& account_id) override;
+  Status insert_reputation(const core::Reputation& reputation) override;
+  Status update_reputation(const core::Reputation& reputation) override;
+  Status insert_event(const core::Event& event) override;
+  Status insert_delivery(const core::Delivery& delivery) override;
+  Result<std::vector<core::Delivery>> claim_due_deliveries(core::Micros now, core::Micros lease_until, int limit,
+                                                           const std::vector<std::string>& skip_webhooks) override;
+  Result<std::optional<core::Delivery>> find_delivery(const std::string& tenant_id, const std::string& id) override;
+  Status update_delivery(const core::Delivery& delivery) override;
+  Status insert_attempt(const core::DeliveryAttempt& attempt) override;
+  Result<std::optional<core::Webhook>> find_webhook_by_id(const std::string& id) override;
+  Result<std::int64_t> requeue_failed_deliveries(const std::string& tenant_id, const std::string& webhook_id,
+                                                 core::Micros since, core::Micros now) override;
 
  private:
   Connection& db_;

@@ -1,0 +1,225 @@
+#include "store/sqlite/delivery_rows.hpp"
+
+#include "store/sqlite/pages.hpp"
+
+namespace repute::store::sqlite {
+namespace {
+
+constexpr const char* kEventSelect =
+    "SELECT seq, id, tenant_id, type, account_id, user_id, reputation_id, created_at FROM events";
+
+constexpr const char* kDeliverySelect =
+    "SELECT seq, id, tenant_id, event_id, webhook_id, event_type, body, state, attempts, next_attempt_at, "
+    "last_status, last_error, created_at, updated_at, delivered_at FROM deliveries";
+
+core::Event read_event(Statement& row) {
+  return {row.text(1), row.text(2), row.text(3), row.text(4), row.text(5), row.text(6), row.integer(7)};
+}
+
+core::Delivery read_delivery(Statement& row) {
+  core::Delivery delivery;
+  delivery.id = row.text(1);
+  delivery.tenant_id = row.text(2);
+  delivery.event_id = row.text(3);
+  delivery.webhook_id = row.text(4);
+  delivery.event_type = row.text(5);
+  delivery.body = row.text(6);
+  delivery.state = core::parse_delivery_state(row.text(7)).value_or(core::DeliveryState::kPending);
+  delivery.attempts = static_cast<int>(row.integer(8));
+  delivery.next_attempt_at = row.optional_integer(9);
+  if (auto status = row.optional_integer(10)) delivery.last_status = static_cast<int>(*status);
+  delivery.last_error = row.optional_text(11);
+  delivery.created_at = row.integer(12);
+  delivery.updated_at = row.integer(13);
+  delivery.delivered_at = row.optional_integer(14);
+  return delivery;
+}
+
+}  // namespace
+
+Status insert_event(Connection& db, const core::Event& event) {
+  auto statement = db.prepare(
+      "INSERT INTO events(id, tenant_id, type, account_id, user_id, reputation_id, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  if (!statement) return statement.error();
+  return statement->bind(1, event.id)
+      .bind(2, event.tenant_id)
+      .bind(3, event.type)
+      .bind(4, event.account_id)
+      .bind(5, event.user_id)
+      .bind(6, event.reputation_id)
+      .bind(7, event.created_at)
+      .run();
+}
+
+Result<std::optional<core::Event>> find_event(Connection& db, const std::string& tenant_id, const std::string& id) {
+  auto statement = db.prepare(std::string(kEventSelect) + " WHERE id = ? AND tenant_id = ?");
+  if (!statement) return statement.error();
+  statement->bind(1, id).bind(2, tenant_id);
+  return first_row<core::Event>(*statement, read_event);
+}
+
+Result<Page<core::Event>> list_events(Connection& db, const std::string& tenant_id, const PageRequest& page) {
+  return list_page<core::Event>(db, "events", kEventSelect, {{"tenant_id", tenant_id}}, page, read_event);
+}
+
+Result<DeliveryCounts> count_deliveries(Connection& db, const std::string& event_id) {
+  auto statement = db.prepare("SELECT state, COUNT(*) FROM deliveries WHERE event_id = ? GROUP BY state");
+  if (!statement) return statement.error();
+  statement->bind(1, event_id);
+  DeliveryCounts counts;
+  for (;;) {
+    auto row = statement->step();
+    if (!row) return row.error();
+    if (!*row) return counts;
+    const std::string state = statement->text(0);
+    const std::int64_t count = statement->integer(1);
+    if (state == "pending") counts.pending = count;
+    else if (state == "delivered") counts.delivered = count;
+    else if (state == "failed") counts.failed = count;
+  }
+}
+
+Status insert_delivery(Connection& db, const core::Delivery& delivery) {
+  auto statement = db.prepare(
+      "INSERT INTO deliveries(state, attempts, next_attempt_at, last_status, last_error, updated_at, delivered_at, id, "
+      "tenant_id, event_id, webhook_id, event_type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!statement) return statement.error();
+  std::optional<std::int64_t> last_status;
+  if (delivery.last_status) last_status = *delivery.last_status;
+  return statement->bind(1, core::to_string(delivery.state))
+      .bind(2, std::int64_t{delivery.attempts})
+      .bind(3, delivery.next_attempt_at)
+      .bind(4, last_status)
+      .bind(5, delivery.last_error)
+      .bind(6, delivery.updated_at)
+      .bind(7, delivery.delivered_at)
+      .bind(8, delivery.id)
+      .bind(9, delivery.tenant_id)
+      .bind(10, delivery.event_id)
+      .bind(11, delivery.webhook_id)
+      .bind(12, delivery.event_type)
+      .bind(13, delivery.body)
+      .bind(14, delivery.created_at)
+      .run();
+}
+
+Status update_delivery(Connection& db, const core::Delivery& delivery) {
+  auto statement = db.prepare(
+      "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, "
+      "updated_at = ?, delivered_at = ? WHERE id = ?");
+  if (!statement) return statement.error();
+  std::optional<std::int64_t> last_status;
+  if (delivery.last_status) last_status = *delivery.last_status;
+  return statement->bind(1, core::to_string(delivery.state))
+      .bind(2, std::int64_t{delivery.attempts})
+      .bind(3, delivery.next_attempt_at)
+      .bind(4, last_status)
+      .bind(5, delivery.last_error)
+      .bind(6, delivery.updated_at)
+      .bind(7, delivery.delivered_at)
+      .bind(8, delivery.id)
+      .run();
+}
+
+Result<std::optional<core::Delivery>> find_delivery(Connection& db, const std::string& tenant_id,
+                                                    const std::string& id) {
+  auto statement = db.prepare(std::string(kDeliverySelect) + " WHERE id = ? AND tenant_id = ?");
+  if (!statement) return statement.error();
+  statement->bind(1, id).bind(2, tenant_id);
+  return first_row<core::Delivery>(*statement, read_delivery);
+}
+
+Result<Page<core::Delivery>> list_deliveries(Connection& db, const std::string& tenant_id, const std::string& webhook_id,
+                                             const std::optional<core::DeliveryState>& state, const PageRequest& page) {
+  Filters filters = {{"webhook_id", webhook_id}, {"tenant_id", tenant_id}};
+  if (state) filters.emplace_back("state", core::to_string(*state));
+  return list_page<core::Delivery>(db, "deliveries", kDeliverySelect, filters, page, read_delivery);
+}
+
+Result<std::vector<core::Delivery>> claim_due_deliveries(Connection& db, core::Micros now, core::Micros lease_until,
+                                                         int limit, const std::vector<std::string>& skip_webhooks) {
+  std::string sql = std::string(kDeliverySelect) +
+                    " WHERE state = 'pending' AND next_attempt_at <= ? AND webhook_id IN "
+                    "(SELECT id FROM webhooks WHERE enabled = 1)";
+  if (!skip_webhooks.empty()) {
+    sql += " AND webhook_id NOT IN (";
+    for (std::size_t i = 0; i < skip_webhooks.size(); ++i) sql += i ? ", ?" : "?";
+    sql += ")";
+  }
+  sql += " ORDER BY next_attempt_at LIMIT ?";
+  auto statement = db.prepare(sql);
+  if (!statement) return statement.error();
+  int index = 1;
+  statement->bind(index++, now);
+  for (const auto& id : skip_webhooks) statement->bind(index++, id);
+  statement->bind(index, std::int64_t{limit});
+  auto due = collect_rows<core::Delivery>(*statement, read_delivery);
+  if (!due) return due.error();
+  auto lease = db.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?");
+  if (!lease) return lease.error();
+  for (core::Delivery& delivery : *due) {
+    if (auto status = lease->bind(1, lease_until).bind(2, delivery.id).run(); !status) return status.error();
+    delivery.next_attempt_at = lease_until;
+  }
+  return due;
+}
+
+Result<std::optional<core::Micros>> next_delivery_due(Connection& db) {
+  auto statement = db.prepare(
+      "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending' AND webhook_id IN "
+      "(SELECT id FROM webhooks WHERE enabled = 1)");
+  if (!statement) return statement.error();
+  auto row = statement->step();
+  if (!row) return row.error();
+  return *row ? statement->optional_integer(0) : std::nullopt;
+}
+
+Result<std::int64_t> requeue_failed_deliveries(Connection& db, const std::string& tenant_id,
+                                               const std::string& webhook_id, core::Micros since, core::Micros now) {
+  auto statement = db.prepare(
+      "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, attempts = 0, updated_at = ? "
+      "WHERE tenant_id = ? AND webhook_id = ? AND state = 'failed' AND created_at >= ?");
+  if (!statement) return statement.error();
+  if (auto status = statement->bind(1, now).bind(2, now).bind(3, tenant_id).bind(4, webhook_id).bind(5, since).run();
+      !status) {
+    return status.error();
+  }
+  return std::int64_t{db.changes()};
+}
+
+Status insert_attempt(Connection& db, const core::DeliveryAttempt& attempt) {
+  auto statement = db.prepare(
+      "INSERT INTO delivery_attempts(delivery_id, attempted_at, duration_us, status_code, error, response_excerpt) "
+      "VALUES (?, ?, ?, ?, ?, ?)");
+  if (!statement) return statement.error();
+  std::optional<std::int64_t> status_code;
+  if (attempt.status_code) status_code = *attempt.status_code;
+  return statement->bind(1, attempt.delivery_id)
+      .bind(2, attempt.attempted_at)
+      .bind(3, attempt.duration)
+      .bind(4, status_code)
+      .bind(5, attempt.error)
+      .bind(6, attempt.response_excerpt)
+      .run();
+}
+
+Result<std::vector<core::DeliveryAttempt>> list_attempts(Connection& db, const std::string& delivery_id) {
+  auto statement = db.prepare(
+      "SELECT delivery_id, attempted_at, duration_us, status_code, error, response_excerpt FROM delivery_attempts "
+      "WHERE delivery_id = ? ORDER BY seq");
+  if (!statement) return statement.error();
+  statement->bind(1, delivery_id);
+  return collect_rows<core::DeliveryAttempt>(*statement, [](Statement& row) {
+    core::DeliveryAttempt attempt;
+    attempt.delivery_id = row.text(0);
+    attempt.attempted_at = row.integer(1);
+    attempt.duration = row.integer(2);
+    if (auto code = row.optional_integer(3)) attempt.status_code = static_cast<int>(*code);
+    attempt.error = row.optional_text(4);
+    attempt.response_excerpt = row.text(5);
+    return attempt;
+  });
+}
+
+}  // namespace repute::store::sqlite

@@ -1,0 +1,31 @@
+#pragma once
+// Events, deliveries and delivery attempts in SQLite: the outbox and the delivery log.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/connection.hpp"
+#include "store/store.hpp"
+
+namespace repute::store::sqlite {
+
+Status insert_event(Connection& db, const core::Event& event);
+Result<std::optional<core::Event>> find_event(Connection& db, const std::string& tenant_id, const std::string& id);
+Result<Page<core::Event>> list_events(Connection& db, const std::string& tenant_id, const PageRequest& page);
+Result<DeliveryCounts> count_deliveries(Connection& db, const std::string& event_id);
+
+Status insert_delivery(Connection& db, const core::Delivery& delivery);
+Status update_delivery(Connection& db, const core::Delivery& delivery);
+Result<std::optional<core::Delivery>> find_delivery(Connection& db, const std::string& tenant_id, const std::string& id);
+Result<Page<core::Delivery>> list_deliveries(Connection& db, const std::string& tenant_id, const std::string& webhook_id,
+                                             const std::optional<core::DeliveryState>& state, const PageRequest& page);
+Result<std::vector<core::Delivery>> claim_due_deliveries(Connection& db, core::Micros now, core::Micros lease_until,
+                                                         int limit, const std::vector<std::string>& skip_webhooks);
+Result<std::optional<core::Micros>> next_delivery_due(Connection& db);
+Result<std::int64_t> requeue_failed_deliveries(Connection& db, const std::string& tenant_id,
+                                               const std::string& webhook_id, core::Micros since, core::Micros now);
+
+Status insert_attempt(Connection& db, const core::DeliveryAttempt& attempt);
+Result<std::vector<core::DeliveryAttempt>> list_attempts(Connection& db, const std::string& delivery_id);
+
+}  // namespace repute::store::sqlite
