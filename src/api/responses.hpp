@@ -6,12 +6,12 @@
 #include <vector>
 
 #include "api/http.hpp"
+#include "core/field_errors.hpp"
 #include "core/result.hpp"
 
 namespace repute::api {
 
-// Validation messages by field name.
-using FieldErrors = std::map<std::string, std::vector<std::string>>;
+using core::FieldErrors;
 
 HttpResponse json_response(int status, const boost::json::value& body);
 // {"detail": detail}

@@ -116,6 +116,11 @@ using Work = std::function<Status(WriteTx&)>;
 // thread: it must be quick and must not call the store synchronously.
 using Done = std::function<void(Status)>;
 
+// Kinds of due work a commit can create, for whoever waits for it.
+enum class WorkKind { kDeliveries, kScans };
+// Told after a commit that made deliveries or scans due; runs on a store thread and must be quick.
+using WorkListener = std::function<void(WorkKind)>;
+
 // The store. Reads may be called from any thread; writes are queued.
 class Store {
  public:
@@ -160,6 +165,9 @@ class Store {
   virtual Result<std::optional<core::Micros>> next_scan_due() = 0;
   // The earliest pending delivery of an enabled subscription, if any.
   virtual Result<std::optional<core::Micros>> next_delivery_due() = 0;
+
+  // Sets who is told when committed work makes deliveries or scans due (one listener; set before use).
+  virtual void set_work_listener(WorkListener listener) = 0;
 
   // Ok when the database answers.
   virtual Status ping() = 0;

@@ -106,6 +106,11 @@ class SqliteStore final : public Store {
     });
   }
 
+  void set_work_listener(WorkListener listener) override {
+    std::lock_guard lock(mutex_);
+    listener_ = std::move(listener);
+  }
+
   void close() override {
     {
       std::lock_guard lock(mutex_);
@@ -170,8 +175,8 @@ class SqliteStore final : public Store {
     std::vector<Status> outcomes;
     outcomes.reserve(batch.size());
     Status begun = writer_->exec("BEGIN IMMEDIATE");
+    SqliteWriteTx tx(*writer_);
     if (begun) {
-      SqliteWriteTx tx(*writer_);
       for (Job& job : batch) {
         outcomes.push_back(run_job(tx, job));
         if (sqlite3_get_autocommit(writer_->handle()) && !outcomes.back()) {
@@ -191,9 +196,23 @@ class SqliteStore final : public Store {
     } else {
       outcomes.assign(batch.size(), begun);
     }
+    bool committed_any = false;
+    for (const Status& outcome : outcomes) committed_any = committed_any || outcome.ok();
+    if (committed_any) notify(tx);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].done) batch[i].done(std::move(outcomes[i]));
     }
+  }
+
+  void notify(const SqliteWriteTx& tx) {
+    WorkListener listener;
+    {
+      std::lock_guard lock(mutex_);
+      listener = listener_;
+    }
+    if (!listener) return;
+    if (tx.made_deliveries_due) listener(WorkKind::kDeliveries);
+    if (tx.made_scans_due) listener(WorkKind::kScans);
   }
 
   Status run_job(SqliteWriteTx& tx, Job& job) {
@@ -217,6 +236,7 @@ class SqliteStore final : public Store {
   std::condition_variable wake_;
   std::deque<Job> queue_;
   bool closing_ = false;
+  WorkListener listener_;
   std::thread thread_;
 
   std::mutex readers_mutex_;

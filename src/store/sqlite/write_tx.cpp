@@ -37,7 +37,11 @@ Result<std::optional<core::Webhook>> SqliteWriteTx::find_webhook(const std::stri
 
 Status SqliteWriteTx::insert_webhook(const core::Webhook& webhook) { return sqlite::insert_webhook(db_, webhook); }
 
-Status SqliteWriteTx::update_webhook(const core::Webhook& webhook) { return sqlite::update_webhook(db_, webhook); }
+Status SqliteWriteTx::update_webhook(const core::Webhook& webhook) {
+  // Re-enabling a subscription releases the deliveries that waited for it.
+  made_deliveries_due = made_deliveries_due || webhook.enabled;
+  return sqlite::update_webhook(db_, webhook);
+}
 
 Result<bool> SqliteWriteTx::delete_webhook(const std::string& tenant_id, const std::string& id) {
   return sqlite::delete_webhook(db_, tenant_id, id);
@@ -61,9 +65,15 @@ Result<std::optional<core::Account>> SqliteWriteTx::find_account(const std::stri
   return sqlite::find_account(db_, tenant_id, id);
 }
 
-Status SqliteWriteTx::insert_account(const core::Account& account) { return sqlite::insert_account(db_, account); }
+Status SqliteWriteTx::insert_account(const core::Account& account) {
+  made_scans_due = made_scans_due || account.next_scan_at.has_value();
+  return sqlite::insert_account(db_, account);
+}
 
-Status SqliteWriteTx::update_account(const core::Account& account) { return sqlite::update_account(db_, account); }
+Status SqliteWriteTx::update_account(const core::Account& account) {
+  made_scans_due = made_scans_due || account.next_scan_at.has_value();
+  return sqlite::update_account(db_, account);
+}
 
 Result<bool> SqliteWriteTx::delete_account(const std::string& tenant_id, const std::string& id) {
   return sqlite::delete_account(db_, tenant_id, id);
@@ -88,7 +98,10 @@ Status SqliteWriteTx::update_reputation(const core::Reputation& reputation) {
 
 Status SqliteWriteTx::insert_event(const core::Event& event) { return sqlite::insert_event(db_, event); }
 
-Status SqliteWriteTx::insert_delivery(const core::Delivery& delivery) { return sqlite::insert_delivery(db_, delivery); }
+Status SqliteWriteTx::insert_delivery(const core::Delivery& delivery) {
+  made_deliveries_due = true;
+  return sqlite::insert_delivery(db_, delivery);
+}
 
 Result<std::vector<core::Delivery>> SqliteWriteTx::claim_due_deliveries(core::Micros now, core::Micros lease_until,
                                                                         int limit,
@@ -101,7 +114,10 @@ Result<std::optional<core::Delivery>> SqliteWriteTx::find_delivery(const std::st
   return sqlite::find_delivery(db_, tenant_id, id);
 }
 
-Status SqliteWriteTx::update_delivery(const core::Delivery& delivery) { return sqlite::update_delivery(db_, delivery); }
+Status SqliteWriteTx::update_delivery(const core::Delivery& delivery) {
+  made_deliveries_due = made_deliveries_due || delivery.state == core::DeliveryState::kPending;
+  return sqlite::update_delivery(db_, delivery);
+}
 
 Status SqliteWriteTx::insert_attempt(const core::DeliveryAttempt& attempt) {
   return sqlite::insert_attempt(db_, attempt);
@@ -114,6 +130,7 @@ Result<std::optional<core::Webhook>> SqliteWriteTx::find_webhook_by_id(const std
 Result<std::int64_t> SqliteWriteTx::requeue_failed_deliveries(const std::string& tenant_id,
                                                               const std::string& webhook_id, core::Micros since,
                                                               core::Micros now) {
+  made_deliveries_due = true;
   return sqlite::requeue_failed_deliveries(db_, tenant_id, webhook_id, since, now);
 }
 

@@ -10,6 +10,10 @@ class SqliteWriteTx final : public WriteTx {
  public:
   explicit SqliteWriteTx(Connection& db) : db_(db) {}
 
+  // Whether the work so far made deliveries or scans due; reset by the writer for each batch.
+  bool made_deliveries_due = false;
+  bool made_scans_due = false;
+
   Result<core::Tenant> ensure_tenant(const std::string& name, core::Micros now) override;
   Status insert_api_key(const core::ApiKey& key) override;
   Result<bool> revoke_api_key(const std::string& key_id, core::Micros now) override;
