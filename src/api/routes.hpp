@@ -9,5 +9,11 @@ namespace repute::api {
 void add_health_routes(Router& router, const std::shared_ptr<ApiContext>& context);
 // /v1/webhooks.
 void add_webhook_routes(Router& router, const std::shared_ptr<ApiContext>& context);
+// /v1/users.
+void add_user_routes(Router& router, const std::shared_ptr<ApiContext>& context);
+// /v1/accounts, their periodic scans and pushed scan results.
+void add_account_routes(Router& router, const std::shared_ptr<ApiContext>& context);
+// /v1/reputations and /v1/events.
+void add_reputation_routes(Router& router, const std::shared_ptr<ApiContext>& context);
 
 }  // namespace repute::api

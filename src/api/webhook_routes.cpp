@@ -4,6 +4,7 @@
 #include "api/json_body.hpp"
 #include "api/pagination.hpp"
 #include "api/routes.hpp"
+#include "api/route_helpers.hpp"
 #include "api/webhook_input.hpp"
 #include "core/ids.hpp"
 
@@ -40,19 +41,13 @@ void create_webhook(const Context& context, const HttpRequest& request, const Ca
 }
 
 void list_webhooks(const Context& context, const HttpRequest& request, const Caller& caller, Respond respond) {
-  auto page_request = read_page_request(request);
-  if (auto* refused = std::get_if<HttpResponse>(&page_request)) return respond(std::move(*refused));
-  const auto& asked = std::get<store::PageRequest>(page_request);
-  auto page = context->store.list_webhooks(caller.tenant_id, asked);
-  if (!page) return respond(error_response(page.error()));
-  respond(json_response(200, page_body(request, asked, *page, webhook_json)));
+  respond_page(
+      request, respond, [&](const store::PageRequest& page) { return context->store.list_webhooks(caller.tenant_id, page); },
+      webhook_json);
 }
 
 void get_webhook(const Context& context, const std::string& id, const Caller& caller, Respond respond) {
-  auto found = context->store.find_webhook(caller.tenant_id, id);
-  if (!found) return respond(error_response(found.error()));
-  if (!*found) return respond(detail_response(404, "Not found."));
-  respond(json_response(200, webhook_json(**found)));
+  respond_found(respond, context->store.find_webhook(caller.tenant_id, id), webhook_json);
 }
 
 void update_webhook(const Context& context, const HttpRequest& request, const std::string& id, const Caller& caller,
@@ -88,17 +83,6 @@ void delete_webhook(const Context& context, const std::string& id, const Caller&
         if (!status) return respond(error_response(status.error()));
         respond({204, "", "application/json", {}});
       });
-}
-
-// Ids that are not UUIDs cannot name anything: 404 without asking the store.
-TenantHandler with_id(std::function<void(const HttpRequest&, const std::string&, const Caller&, Respond)> handler) {
-  return [handler = std::move(handler)](const HttpRequest& request, const Caller& caller, const PathParams& params,
-                                        Respond respond) {
-    if (!core::is_uuid(params.at(0))) return respond(detail_response(404, "Not found."));
-    std::string id = params.at(0);
-    for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    handler(request, id, caller, std::move(respond));
-  };
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 #include "api/server.hpp"
 #include "app/commands.hpp"
 #include "core/address_policy.hpp"
+#include "delivery/http_client.hpp"
 #include "obs/log.hpp"
+#include "scan/scan.hpp"
 #include "store/store.hpp"
 
 namespace repute::app {
@@ -64,6 +66,20 @@ core::Result<core::AddressPolicy> address_policy(const ServeOptions& options) {
   return core::AddressPolicy(std::move(allowed), options.dev);
 }
 
+// The scan engine reads http sources through the one outbound HTTP client.
+scan::Fetch fetch_with(delivery::HttpClient& client, std::size_t max_bytes) {
+  return [&client, max_bytes](const std::string& url, std::function<void(scan::FetchResult)> done) {
+    delivery::OutboundRequest request;
+    request.method = "GET";
+    request.url = url;
+    request.headers = {{"Accept", "application/json"}};
+    request.max_response_bytes = max_bytes;
+    client.send(std::move(request), [done = std::move(done)](delivery::OutboundResponse response) {
+      done({response.status, std::move(response.body), response.error.value_or(""), response.body_cut_off});
+    });
+  };
+}
+
 int fail(const std::string& message) {
   obs::log_error("cannot start", {{"error", message}});
   std::fprintf(stderr, "repute: %s\n", message.c_str());
@@ -106,8 +122,25 @@ int run_serve(const ServeOptions& options) {
     dev_key = std::move(*key);
   }
 
+  scan::ScanOptions scan_options;
+  delivery::HttpClientOptions fetch_options;
+  fetch_options.address_policy = *policy;
+  fetch_options.timeout = 10 * core::kMicrosPerSecond;
+  fetch_options.max_response_bytes = scan_options.max_source_bytes;
+  fetch_options.max_total_connections = scan_options.max_concurrent_fetches;
+  auto fetch_client = delivery::start_http_client(fetch_options);
+  if (!fetch_client) return fail("cannot start the HTTP client: " + fetch_client.error().message);
+  auto scans = scan::start_scan_engine(*store, scan_options, fetch_with(**fetch_client, scan_options.max_source_bytes));
+  if (!scans) return fail("cannot start the scan engine: " + scans.error().message);
+  store->set_work_listener([&scans](store::WorkKind kind) {
+    if (kind == store::WorkKind::kScans) (*scans)->wake();
+  });
+
   auto server = api::start_http_server(server_options, api::make_api_handler({*store, std::move(*policy)}));
-  if (!server) return fail(server.error().message);
+  if (!server) {
+    store->set_work_listener(nullptr);
+    return fail(server.error().message);
+  }
   obs::log_info("listening", {{"host", server_options.host},
                               {"port", static_cast<int>((*server)->port())},
                               {"database", options.database},
@@ -123,6 +156,8 @@ int run_serve(const ServeOptions& options) {
   // The server stops first so that no new work arrives; the store then commits what is queued.
   // The server object outlives the store's close: write callbacks still post to its executor.
   (*server)->stop();
+  (*scans)->stop();
+  (*fetch_client)->stop();
   store->close();
   obs::log_info("stopped");
   return 0;

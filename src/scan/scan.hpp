@@ -29,7 +29,7 @@ struct ScanOptions {
   int claim_batch = 2000;                                 // most scans claimed at once
   int max_concurrent_fetches = 64;                        // http sources read at once
   core::Micros lease = 60 * core::kMicrosPerSecond;       // a claimed scan is ours this long
-  core::Micros idle_poll = 5 * core::kMicrosPerSecond;    // the longest sleep between looks at the schedule
+  core::Micros idle_poll = core::kMicrosPerSecond;        // the longest sleep between looks at the schedule
   double jitter = 0.1;                                    // ±10 % on each refresh period
   std::size_t max_source_bytes = 256 * 1024;              // larger http source answers fail the scan
 };

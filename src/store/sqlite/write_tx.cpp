@@ -65,13 +65,19 @@ Result<std::optional<core::Account>> SqliteWriteTx::find_account(const std::stri
   return sqlite::find_account(db_, tenant_id, id);
 }
 
+// An account whose scan is due at once (a new account, a scan asked for now) wakes the scheduler; later
+// scans are found by its regular look at the schedule.
+static bool scan_due_now(const core::Account& account) {
+  return account.next_scan_at && *account.next_scan_at <= account.updated_at;
+}
+
 Status SqliteWriteTx::insert_account(const core::Account& account) {
-  made_scans_due = made_scans_due || account.next_scan_at.has_value();
+  made_scans_due = made_scans_due || scan_due_now(account);
   return sqlite::insert_account(db_, account);
 }
 
 Status SqliteWriteTx::update_account(const core::Account& account) {
-  made_scans_due = made_scans_due || account.next_scan_at.has_value();
+  made_scans_due = made_scans_due || scan_due_now(account);
   return sqlite::update_account(db_, account);
 }
 

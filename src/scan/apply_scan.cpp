@@ -1,0 +1,72 @@
+#include "scan/apply_scan.hpp"
+
+#include <cmath>
+
+#include "core/events.hpp"
+#include "core/ids.hpp"
+#include "scan/outbox.hpp"
+
+namespace repute::scan {
+namespace {
+
+std::optional<core::Micros> next_scan_time(const core::Account& account, core::Micros now, double jitter) {
+  if (account.source.type == core::Source::Type::kPush || !account.ongoing_refresh) return std::nullopt;
+  const double period = static_cast<double>(account.refresh_frequency) * core::kMicrosPerSecond * (1.0 + jitter);
+  return now + std::max<core::Micros>(core::kMicrosPerSecond / 10, static_cast<core::Micros>(std::llround(period)));
+}
+
+void set_connection(core::Account& account, const char* status, const ScanOutcome& outcome, core::Micros now) {
+  const bool changed = account.connection_status != status ||
+                       account.connection_error_code.value_or("") != outcome.error_code ||
+                       account.connection_error_message.value_or("") != outcome.error_message;
+  account.connection_status = status;
+  account.connection_error_code = outcome.error_code.empty() ? std::nullopt : std::optional(outcome.error_code);
+  account.connection_error_message =
+      outcome.error_message.empty() ? std::nullopt : std::optional(outcome.error_message);
+  if (changed) account.connection_updated_at = now;
+}
+
+}  // namespace
+
+core::Result<Applied> apply_scan(store::WriteTx& tx, const std::string& tenant_id, const std::string& account_id,
+                                 const ReadSource& read_source, core::Micros now, double jitter) {
+  Applied applied;
+  auto found = tx.find_account(tenant_id, account_id);
+  if (!found) return found.error();
+  if (!*found) return applied;
+  applied.account_found = true;
+  core::Account account = std::move(**found);
+  auto existing = tx.find_reputation_by_account(account.id);
+  if (!existing) return existing.error();
+
+  const ScanOutcome outcome = read_source(account, *existing);
+  if (outcome.result) {
+    if (!*existing) {
+      core::Reputation reputation{core::new_uuid(), account.tenant_id, account.id, account.user_id,
+                                  account.employer, *outcome.result,   now,        now};
+      if (auto inserted = tx.insert_reputation(reputation); !inserted) return inserted.error();
+      auto event = emit_event(tx, core::kReputationsAdded, reputation, now);
+      if (!event) return event.error();
+      applied.event = std::move(*event);
+    } else if ((*existing)->content != *outcome.result) {
+      core::Reputation reputation = std::move(**existing);
+      reputation.content = *outcome.result;
+      reputation.updated_at = now;
+      if (auto updated = tx.update_reputation(reputation); !updated) return updated.error();
+      auto event = emit_event(tx, core::kReputationsUpdated, reputation, now);
+      if (!event) return event.error();
+      applied.event = std::move(*event);
+    }
+    set_connection(account, core::kConnected, outcome, now);
+  } else {
+    set_connection(account, core::kConnectionError, outcome, now);
+  }
+  account.scanned_at = now;
+  account.scan_count += 1;
+  account.next_scan_at = next_scan_time(account, now, jitter);
+  account.updated_at = now;
+  if (auto updated = tx.update_account(account); !updated) return updated.error();
+  return applied;
+}
+
+}  // namespace repute::scan

@@ -1,0 +1,240 @@
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "obs/log.hpp"
+#include "obs/metrics.hpp"
+#include "scan/apply_scan.hpp"
+#include "scan/sandbox_source.hpp"
+#include "scan/scan.hpp"
+#include "scan/scan_result_json.hpp"
+
+namespace repute::scan {
+namespace {
+
+constexpr const char* kScansMetric = "repute_scans_total";
+
+// The outcome of reading an http source's answer.
+ScanOutcome http_outcome(const FetchResult& fetched, std::size_t max_bytes) {
+  ScanOutcome outcome;
+  if (!fetched.status) {
+    outcome.error_code = "source_unreachable";
+    outcome.error_message = "the source could not be read: " + fetched.error;
+  } else if (*fetched.status < 200 || *fetched.status > 299) {
+    outcome.error_code = "source_http_status";
+    outcome.error_message = "the source answered HTTP " + std::to_string(*fetched.status);
+  } else if (fetched.truncated || fetched.body.size() > max_bytes) {
+    outcome.error_code = "source_too_large";
+    outcome.error_message = "the source's answer is larger than " + std::to_string(max_bytes) + " bytes";
+  } else {
+    core::FieldErrors errors;
+    outcome.result = parse_scan_result(fetched.body, errors);
+    if (!outcome.result) {
+      outcome.error_code = "source_malformed";
+      std::string message;
+      for (const auto& [field, problems] : errors) {
+        for (const auto& problem : problems) message += (message.empty() ? "" : "; ") + (field == "detail" ? problem : field + ": " + problem);
+      }
+      outcome.error_message = "the source's answer is not a valid scan result: " + message;
+    }
+  }
+  return outcome;
+}
+
+class Engine final : public ScanEngine {
+ public:
+  Engine(store::Store& store, ScanOptions options, Fetch fetch, const core::Clock& clock)
+      : store_(store), options_(options), fetch_(std::move(fetch)), clock_(clock), random_(std::random_device{}()) {
+    obs::metrics().describe_counter(kScansMetric, "Scans finished, by source and outcome");
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Engine() override { stop(); }
+
+  void wake() override {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+    wake_.notify_one();
+  }
+
+  void stop() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+      wake_.notify_all();
+    }
+    thread_.join();
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, std::chrono::seconds(15), [this] { return in_progress_ == 0; });
+  }
+
+ private:
+  void run() {
+    while (true) {
+      {
+        std::unique_lock lock(mutex_);
+        if (stopping_) return;
+      }
+      const bool full_batch = claim_and_start();
+      if (full_batch) continue;
+      sleep_until_due();
+    }
+  }
+
+  // Waits until the next scan is due, a wake, or the idle poll, whichever comes first.
+  void sleep_until_due() {
+    const core::Micros now = clock_.now();
+    core::Micros wait = options_.idle_poll;
+    if (auto due = store_.next_scan_due(); due && *due) wait = std::clamp<core::Micros>(**due - now, 0, wait);
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, std::chrono::microseconds(wait), [this] { return woken_ || stopping_; });
+    woken_ = false;
+  }
+
+  // Claims due scans and starts them; true when the claim was full (more may be due at once).
+  bool claim_and_start() {
+    {
+      std::unique_lock lock(mutex_);
+      // Do not claim more while http sources are still waiting for a fetch slot.
+      if (!pending_fetches_.empty()) return false;
+    }
+    const core::Micros now = clock_.now();
+    std::vector<core::Account> claimed;
+    auto status = store_.write_and_wait([&](store::WriteTx& tx) -> core::Status {
+      auto due = tx.claim_due_scans(now, now + options_.lease, options_.claim_batch);
+      if (!due) return due.error();
+      claimed = std::move(*due);
+      return core::ok_status();
+    });
+    if (!status) {
+      obs::log_warn("cannot claim due scans", {{"error", status.error().message}});
+      return false;
+    }
+    for (core::Account& account : claimed) start(std::move(account));
+    return static_cast<int>(claimed.size()) == options_.claim_batch;
+  }
+
+  void start(core::Account account) {
+    switch (account.source.type) {
+      case core::Source::Type::kHttp: {
+        std::lock_guard lock(mutex_);
+        pending_fetches_.push_back(std::move(account));
+        break;
+      }
+      case core::Source::Type::kSandbox:
+        apply(account, [](const core::Account& current, const std::optional<core::Reputation>& existing) {
+          ScanOutcome outcome;
+          outcome.result = sandbox_scan(current, current.scan_count,
+                                        existing ? std::optional((*existing).content) : std::nullopt);
+          return outcome;
+        });
+        return;
+      case core::Source::Type::kPush:
+        // Pushed results arrive through the API; a due push account only has its schedule cleared.
+        apply(account, nullptr);
+        return;
+    }
+    start_fetches();
+  }
+
+  // Starts queued http fetches while there are free slots.
+  void start_fetches() {
+    while (true) {
+      core::Account account;
+      {
+        std::lock_guard lock(mutex_);
+        if (pending_fetches_.empty() || fetches_in_flight_ >= options_.max_concurrent_fetches) return;
+        account = std::move(pending_fetches_.front());
+        pending_fetches_.pop_front();
+        ++fetches_in_flight_;
+        ++in_progress_;
+      }
+      const std::string url = account.source.url.value_or("");
+      fetch_(url, [this, account = std::move(account)](FetchResult fetched) {
+        ScanOutcome outcome = http_outcome(fetched, options_.max_source_bytes);
+        apply(account, [outcome](const core::Account&, const std::optional<core::Reputation>&) { return outcome; });
+        {
+          std::lock_guard lock(mutex_);
+          --fetches_in_flight_;
+          --in_progress_;
+        }
+        wake_.notify_all();
+        start_fetches();
+      });
+    }
+  }
+
+  // Queues the unit of work that applies one scan; read_source null means "nothing was read".
+  void apply(const core::Account& account, ReadSource read_source) {
+    const core::Micros now = clock_.now();
+    double jitter;
+    {
+      std::lock_guard lock(mutex_);
+      jitter = options_.jitter * std::uniform_real_distribution<double>(-1.0, 1.0)(random_);
+      ++in_progress_;
+    }
+    const std::string source = core::to_string(account.source.type);
+    auto outcome_label = std::make_shared<std::string>("ok");
+    store_.write(
+        [this, tenant = account.tenant_id, id = account.id, read_source = std::move(read_source), now, jitter,
+         outcome_label](store::WriteTx& tx) -> core::Status {
+          if (!read_source) {
+            return apply_push_schedule(tx, tenant, id);
+          }
+          auto applied = apply_scan(tx, tenant, id, read_source, now, jitter);
+          if (!applied) return applied.error();
+          *outcome_label = !applied->event ? "unchanged" : applied->event->type == "reputations.added" ? "added" : "updated";
+          return core::ok_status();
+        },
+        [this, source, outcome_label, id = account.id](core::Status status) {
+          if (!status) {
+            obs::log_warn("scan not applied; it is retried when its lease runs out",
+                          {{"account", id}, {"error", status.error().message}});
+            *outcome_label = "error";
+          }
+          obs::metrics().add(kScansMetric, {{"source", source}, {"outcome", *outcome_label}});
+          std::lock_guard lock(mutex_);
+          --in_progress_;
+          wake_.notify_all();
+        });
+  }
+
+  static core::Status apply_push_schedule(store::WriteTx& tx, const std::string& tenant, const std::string& id) {
+    auto found = tx.find_account(tenant, id);
+    if (!found) return found.error();
+    if (!*found) return core::ok_status();
+    (*found)->next_scan_at.reset();
+    return tx.update_account(**found);
+  }
+
+  store::Store& store_;
+  ScanOptions options_;
+  Fetch fetch_;
+  const core::Clock& clock_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool woken_ = false;
+  bool stopping_ = false;
+  int in_progress_ = 0;
+  int fetches_in_flight_ = 0;
+  std::deque<core::Account> pending_fetches_;
+  std::mt19937_64 random_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+core::Result<std::unique_ptr<ScanEngine>> start_scan_engine(store::Store& store, ScanOptions options, Fetch fetch,
+                                                            const core::Clock& clock) {
+  if (options.claim_batch < 1 || options.max_concurrent_fetches < 1) {
+    return core::invalid("scan options: claim_batch and max_concurrent_fetches must be at least 1");
+  }
+  if (!fetch) return core::invalid("scan options: no way to fetch http sources");
+  return std::unique_ptr<ScanEngine>(new Engine(store, options, std::move(fetch), clock));
+}
+
+}  // namespace repute::scan
