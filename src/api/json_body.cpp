@@ -22,7 +22,8 @@ std::variant<json::object, HttpResponse> parse_json_object(const HttpRequest& re
   if (!is_json_content_type(request.content_type)) {
     return detail_response(415, "Unsupported media type \"" + request.content_type + "\" in request.");
   }
-  if (request.body.empty()) return detail_response(400, "JSON parse error - the request body is empty.");
+  // An empty body means an empty object: POST /v1/users needs no fields at all.
+  if (request.body.empty()) return json::object();
   auto parsed = core::parse_strict_json(request.body);
   if (!parsed) return detail_response(400, "JSON parse error - " + parsed.error().message + ".");
   json::value& value = *parsed;
