@@ -16,6 +16,7 @@ case "$profile" in
   bench) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl wrk nginx-light libbenchmark-dev) ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
+case "$profile" in test | bench) packages+=(clang-14 libclang-rt-14-dev) ;; esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -2,6 +2,7 @@
 
 #include "core/http_url.hpp"
 #include "core/ids.hpp"
+#include "core/utf8.hpp"
 
 namespace repute::api {
 namespace {
@@ -89,7 +90,7 @@ AccountChanges read_account_changes(const json::object& body, bool creating, con
       if (!value.is_string()) errors["employer"].push_back("Not a valid string.");
       else if (value.as_string().find_first_not_of(" \t\r\n") == json::string::npos) {
         errors["employer"].push_back("This field may not be blank.");
-      } else if (value.as_string().size() > kMaxEmployer) {
+      } else if (core::utf8_length(value.as_string()) > kMaxEmployer) {
         errors["employer"].push_back("Ensure this field has no more than 255 characters.");
       } else {
         changes.employer = std::string(value.as_string());

@@ -16,7 +16,20 @@ struct HttpRequest {
   std::string host;
   std::string authorization;
   std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  // every header field, names as sent, in order
   std::string body;
+
+  // The first value of a header field (name compared ASCII case-insensitively), or nullptr.
+  const std::string* header(std::string_view name) const {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    for (const auto& [key, value] : headers) {
+      if (key.size() != name.size()) continue;
+      bool same = true;
+      for (std::size_t i = 0; same && i < key.size(); ++i) same = lower(key[i]) == lower(name[i]);
+      if (same) return &value;
+    }
+    return nullptr;
+  }
 
   // The first value of a query parameter, or nullptr.
   const std::string* query_param(std::string_view name) const {

@@ -1,7 +1,7 @@
 #include "api/resource_json.hpp"
 
-#include <boost/json/parse.hpp>
 
+#include "core/strict_json.hpp"
 #include "core/time.hpp"
 
 namespace repute::api {
@@ -29,7 +29,7 @@ json::object source_json(const core::Source& source) {
 json::object user_json(const core::User& user) {
   return {{"id", user.id},
           {"external_id", optional_text(user.external_id)},
-          {"metadata", json::parse(user.metadata.empty() ? "{}" : user.metadata)},
+          {"metadata", core::parse_stored_json(user.metadata)},
           {"created_at", core::format_time(user.created_at)}};
 }
 

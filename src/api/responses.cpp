@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "core/utf8.hpp"
 #include "obs/log.hpp"
 
 namespace repute::api {
@@ -10,16 +11,17 @@ HttpResponse json_response(int status, const boost::json::value& body) {
   return {status, boost::json::serialize(body), "application/json", {}};
 }
 
+// Messages may quote what a client sent; they are made valid UTF-8 so the answer stays valid JSON.
 HttpResponse detail_response(int status, std::string_view detail) {
-  return json_response(status, boost::json::object{{"detail", detail}});
+  return json_response(status, boost::json::object{{"detail", core::valid_utf8(detail)}});
 }
 
 HttpResponse field_errors_response(const FieldErrors& errors) {
   boost::json::object body;
   for (const auto& [field, messages] : errors) {
     boost::json::array list;
-    for (const auto& message : messages) list.emplace_back(message);
-    body[field] = std::move(list);
+    for (const auto& message : messages) list.emplace_back(core::valid_utf8(message));
+    body[core::valid_utf8(field)] = std::move(list);
   }
   return json_response(400, body);
 }

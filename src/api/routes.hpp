@@ -15,5 +15,7 @@ void add_user_routes(Router& router, const std::shared_ptr<ApiContext>& context)
 void add_account_routes(Router& router, const std::shared_ptr<ApiContext>& context);
 // /v1/reputations and /v1/events.
 void add_reputation_routes(Router& router, const std::shared_ptr<ApiContext>& context);
+// The delivery log: /v1/webhooks/{id}/deliveries, /v1/deliveries/{id}, retry and recover.
+void add_delivery_routes(Router& router, const std::shared_ptr<ApiContext>& context);
 
 }  // namespace repute::api

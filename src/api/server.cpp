@@ -54,6 +54,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;
   bool draining_ = false;
   bool keep_alive_ = true;
+  bool head_ = false;
   std::array<char, 4096> scratch_{};
 };
 
@@ -78,6 +79,8 @@ class Server final : public HttpServer {
     }
     port_ = acceptor_.local_endpoint().port();
     accept();
+    // Keeps the worker threads running while a handler waits for the store and no socket operation is pending.
+    work_.emplace(io_.get_executor());
     const int threads = options_.threads > 0 ? options_.threads
                                              : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
@@ -97,6 +100,7 @@ class Server final : public HttpServer {
     while (session_count_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    work_.reset();
     io_.stop();
     for (auto& thread : threads_) thread.join();
     threads_.clear();
@@ -147,6 +151,7 @@ class Server final : public HttpServer {
   ServerOptions options_;
   Handler handler_;
   net::io_context io_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
@@ -174,6 +179,7 @@ void Session::drain() {
 }
 
 void Session::read_header() {
+  head_ = false;
   parser_.emplace();
   parser_->body_limit(server_.options().body_limit);
   parser_->header_limit(static_cast<std::uint32_t>(server_.options().header_limit));
@@ -187,6 +193,12 @@ void Session::on_header(beast::error_code ec) {
   busy_ = true;
   stream_.expires_after(server_.options().request_timeout);
   const auto& request = parser_->get();
+  // Only chunked framing is understood; any other transfer coding would leave the body's end unknown and
+  // let its bytes pass for a next request.
+  if (request.count(http::field::transfer_encoding) && !parser_->chunked()) {
+    return write({400, error_json("Unsupported Transfer-Encoding: only chunked is accepted."), "application/json", {}},
+                 true);
+  }
   if (const auto length = parser_->content_length(); length && *length > server_.options().body_limit) {
     return write({413, error_json("Request body is too large."), "application/json", {}}, true);
   }
@@ -236,10 +248,16 @@ void Session::handle() {
   request.host = std::string(message[http::field::host]);
   request.authorization = std::string(message[http::field::authorization]);
   request.content_type = std::string(message[http::field::content_type]);
+  for (const auto& field : message) request.headers.emplace_back(field.name_string(), field.value());
   request.body = std::move(message.body());
+  // HEAD is served as GET whose body is left out of the answer.
+  head_ = request.method == "HEAD";
+  if (head_) request.method = "GET";
+  // The origin form "/path?query", or the absolute form "http://host/path?query" that proxies send.
   auto target = boost::urls::parse_origin_form(message.target());
+  if (!target) target = boost::urls::parse_absolute_uri(message.target());
   if (!target) return write({400, error_json("Malformed request target."), "application/json", {}}, true);
-  request.path = std::string(target->encoded_path());
+  request.path = target->encoded_path().empty() ? "/" : std::string(target->encoded_path());
   for (const auto& param : target->params()) request.query.emplace_back(param.key, param.value);
 
   // The respond callback keeps the session alive until the answer is written, however late it comes.
@@ -254,11 +272,16 @@ void Session::handle() {
 void Session::write(HttpResponse response, bool close_after) {
   auto message = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
   message->set(http::field::server, "repute");
-  message->set(http::field::content_type, response.content_type);
+  // 204 and 304 carry no body and so no Content-Type or Content-Length (RFC 9110 §8.6).
+  const bool bodiless = response.status == 204 || response.status == 304;
+  if (!bodiless) {
+    message->set(http::field::content_type, response.content_type);
+    message->content_length(response.body.size());
+    // A HEAD answer says how long the GET body would be, and sends none.
+    if (!head_) message->body() = std::move(response.body);
+  }
   for (const auto& [name, value] : response.headers) message->set(name, value);
-  message->body() = std::move(response.body);
   message->keep_alive(keep_alive_ && !draining_ && !close_after);
-  message->prepare_payload();
   stream_.expires_after(server_.options().request_timeout);
   http::async_write(stream_, *message, [self = shared_from_this(), message, close_after](beast::error_code ec, std::size_t) {
     if (!ec && close_after) return self->linger_close();
@@ -268,7 +291,7 @@ void Session::write(HttpResponse response, bool close_after) {
 
 void Session::on_write(beast::error_code ec, bool keep_alive) {
   busy_ = false;
-  if (ec || !keep_alive) return close();
+  if (ec || !keep_alive || draining_) return close();
   read_header();
 }
 

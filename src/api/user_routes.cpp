@@ -4,6 +4,7 @@
 #include "api/resource_json.hpp"
 #include "api/route_helpers.hpp"
 #include "api/routes.hpp"
+#include "core/utf8.hpp"
 
 namespace repute::api {
 namespace {
@@ -20,7 +21,7 @@ void create_user(const std::shared_ptr<ApiContext>& context, const HttpRequest& 
     if (key == "external_id") {
       if (value.is_null()) continue;
       if (!value.is_string()) errors["external_id"].push_back("Not a valid string.");
-      else if (value.as_string().size() > kMaxExternalId) {
+      else if (core::utf8_length(value.as_string()) > kMaxExternalId) {
         errors["external_id"].push_back("Ensure this field has no more than 255 characters.");
       } else {
         user->external_id = std::string(value.as_string());

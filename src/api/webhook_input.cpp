@@ -5,6 +5,7 @@
 #include "core/events.hpp"
 #include "core/http_url.hpp"
 #include "core/time.hpp"
+#include "core/utf8.hpp"
 
 namespace repute::api {
 namespace {
@@ -53,7 +54,7 @@ std::optional<std::string> read_name(const json::value& value, FieldErrors& erro
     errors["name"].push_back("This field may not be blank.");
     return std::nullopt;
   }
-  if (name.size() > kMaxNameLength) {
+  if (core::utf8_length(name) > kMaxNameLength) {
     errors["name"].push_back("Ensure this field has no more than " + std::to_string(kMaxNameLength) + " characters.");
     return std::nullopt;
   }

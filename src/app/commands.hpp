@@ -1,5 +1,7 @@
 #pragma once
 // app: the repute command line. Each subcommand is a function that returns the process exit code.
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,23 @@ struct ServeOptions {
   std::string log_level = "info";
   int threads = 0;
   bool synchronous_full = true;
+  // The delivery engine (DESIGN §3); times in seconds.
+  int max_in_flight = 256;
+  int max_in_flight_per_webhook = 32;
+  double connect_timeout = 5;
+  double attempt_timeout = 15;
+  double delivery_lease = 30;
+  double disable_after = 5 * 24 * 3600;
+  double retry_time_scale = 1;
+  std::string retry_schedule;             // comma-separated seconds; empty: the default schedule
+  std::vector<std::string> resolve;       // fixed name resolutions "host:port:address" (tests)
+};
+
+// Options of `repute listen`.
+struct ListenOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 9000;
+  std::optional<std::string> secret;  // checks both signatures when set
 };
 
 int run_serve(const ServeOptions& options);
@@ -21,6 +40,8 @@ int run_migrate(const std::string& database);
 int run_keys_create(const std::string& database, const std::string& tenant);
 int run_keys_list(const std::string& database);
 int run_keys_revoke(const std::string& database, const std::string& key_id);
+// Receives webhooks on loopback, checks their signatures and prints one line per event.
+int run_listen(const ListenOptions& options);
 
 // Prints one line to stdout and flushes it at once, even when stdout is a pipe.
 void print_line(const std::string& line);

@@ -35,6 +35,42 @@ int main(int argc, char** argv) {
                    "--synchronous", [&serve](const std::string& mode) { serve.synchronous_full = mode == "full"; },
                    "SQLite durability: full (fsync every commit, default) or normal")
       ->check(CLI::IsMember({"full", "normal"}));
+  serve_command->add_option("--max-in-flight", serve.max_in_flight, "Delivery attempts in flight at once")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  serve_command
+      ->add_option("--max-in-flight-per-webhook", serve.max_in_flight_per_webhook,
+                   "Delivery attempts in flight at once to one subscription")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  serve_command->add_option("--connect-timeout", serve.connect_timeout, "Delivery connect timeout, seconds")
+      ->capture_default_str();
+  serve_command->add_option("--attempt-timeout", serve.attempt_timeout, "Whole delivery attempt timeout, seconds")
+      ->capture_default_str();
+  serve_command
+      ->add_option("--delivery-lease", serve.delivery_lease,
+                   "Seconds a claimed delivery is reserved; after a crash it is sent again once this runs out")
+      ->capture_default_str();
+  serve_command
+      ->add_option("--disable-after", serve.disable_after,
+                   "Seconds of failure without a success that disable a subscription")
+      ->capture_default_str();
+  serve_command
+      ->add_option("--retry-schedule", serve.retry_schedule,
+                   "Retry delays in seconds after each failed attempt, comma-separated (default 5,300,1800,...)");
+  serve_command
+      ->add_option("--retry-time-scale", serve.retry_time_scale,
+                   "Multiplies every retry delay (e.g. 0.001 for tests; Retry-After is not scaled)")
+      ->capture_default_str();
+  serve_command->add_option("--resolve", serve.resolve,
+                            "Fixed name resolution for deliveries, HOST:PORT:ADDRESS (repeatable; for tests)");
+
+  ListenOptions listen;
+  CLI::App* listen_command =
+      app.add_subcommand("listen", "Receive webhooks locally, check their signatures and print each event");
+  listen_command->add_option("--host", listen.host, "Address to listen on")->capture_default_str();
+  listen_command->add_option("--port", listen.port, "Port to listen on (0: any free port)")->capture_default_str();
+  listen_command->add_option("--secret", listen.secret, "The subscription's secret: check both signatures");
 
   std::string database = kDefaultDatabase;
   CLI::App* migrate_command = app.add_subcommand("migrate", "Create or upgrade the database schema");
@@ -68,6 +104,7 @@ int main(int argc, char** argv) {
   }
 
   if (serve_command->parsed()) return run_serve(serve);
+  if (listen_command->parsed()) return run_listen(listen);
   if (migrate_command->parsed()) return run_migrate(database);
   if (keys_create->parsed()) return run_keys_create(database, tenant);
   if (keys_list->parsed()) return run_keys_list(database);

@@ -7,6 +7,7 @@
 #include "api/api.hpp"
 #include "api/server.hpp"
 #include "app/commands.hpp"
+#include "app/delivery_config.hpp"
 #include "core/address_policy.hpp"
 #include "delivery/http_client.hpp"
 #include "obs/log.hpp"
@@ -25,6 +26,10 @@ bool parse_listen(const std::string& text, std::string& host, std::uint16_t& por
   if (colon == std::string::npos || colon == 0) return false;
   host = text.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  auto address = core::parse_ip_literal(host);
+  if (!address) return false;
+  host = address->to_string();
   const std::string digits = text.substr(colon + 1);
   unsigned value = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
@@ -80,6 +85,12 @@ scan::Fetch fetch_with(delivery::HttpClient& client, std::size_t max_bytes) {
   };
 }
 
+// A flag whose value is wrong: one line, exit status 2, as for any other bad flag.
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "repute: %s (see --help)\n", message.c_str());
+  return 2;
+}
+
 int fail(const std::string& message) {
   obs::log_error("cannot start", {{"error", message}});
   std::fprintf(stderr, "repute: %s\n", message.c_str());
@@ -103,11 +114,13 @@ int run_serve(const ServeOptions& options) {
 
   api::ServerOptions server_options;
   if (!parse_listen(options.listen, server_options.host, server_options.port)) {
-    return fail("--listen " + options.listen + ": expected HOST:PORT");
+    return usage_error("--listen " + options.listen + ": expected HOST:PORT with an IP address");
   }
   server_options.threads = options.threads;
   auto policy = address_policy(options);
-  if (!policy) return fail(policy.error().message);
+  if (!policy) return usage_error(policy.error().message);
+  auto delivery_config = delivery_options(options, *policy);
+  if (!delivery_config) return fail(delivery_config.error().message);
 
   store::StoreOptions store_options;
   store_options.synchronous_full = options.synchronous_full;
@@ -122,6 +135,9 @@ int run_serve(const ServeOptions& options) {
     dev_key = std::move(*key);
   }
 
+  auto dispatcher = delivery::start_dispatcher(*store, std::move(*delivery_config));
+  if (!dispatcher) return fail("cannot start the delivery engine: " + dispatcher.error().message);
+
   scan::ScanOptions scan_options;
   delivery::HttpClientOptions fetch_options;
   fetch_options.address_policy = *policy;
@@ -132,8 +148,9 @@ int run_serve(const ServeOptions& options) {
   if (!fetch_client) return fail("cannot start the HTTP client: " + fetch_client.error().message);
   auto scans = scan::start_scan_engine(*store, scan_options, fetch_with(**fetch_client, scan_options.max_source_bytes));
   if (!scans) return fail("cannot start the scan engine: " + scans.error().message);
-  store->set_work_listener([&scans](store::WorkKind kind) {
+  store->set_work_listener([&scans, &dispatcher](store::WorkKind kind) {
     if (kind == store::WorkKind::kScans) (*scans)->wake();
+    if (kind == store::WorkKind::kDeliveries) (*dispatcher)->wake();
   });
 
   auto server = api::start_http_server(server_options, api::make_api_handler({*store, std::move(*policy)}));
@@ -157,6 +174,7 @@ int run_serve(const ServeOptions& options) {
   // The server object outlives the store's close: write callbacks still post to its executor.
   (*server)->stop();
   (*scans)->stop();
+  (*dispatcher)->stop();  // records the outcomes of attempts in flight before the store closes
   (*fetch_client)->stop();
   store->close();
   obs::log_info("stopped");

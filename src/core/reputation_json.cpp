@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/strict_json.hpp"
+
 namespace repute::core {
 namespace {
 
@@ -43,7 +45,7 @@ json::object reputation_json(const Reputation& reputation) {
   for (const Achievement& achievement : reputation.content.achievements) {
     achievements.emplace_back(achievement_json(achievement));
   }
-  json::value metadata = json::parse(reputation.content.metadata.empty() ? "{}" : reputation.content.metadata);
+  json::value metadata = parse_stored_json(reputation.content.metadata);
   return {{"id", reputation.id},
           {"account", reputation.account_id},
           {"user", reputation.user_id},

@@ -2,6 +2,7 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
+#include <cmath>
 #include <optional>
 #include <set>
 #include <string>
@@ -22,6 +23,7 @@ struct DuplicateKeyFinder {
   std::vector<std::set<std::string>> open_objects;
   std::string key;
   std::optional<std::string> duplicate;
+  bool out_of_range = false;
 
   bool on_document_begin(json::error_code&) { return true; }
   bool on_document_end(json::error_code&) { return true; }
@@ -54,7 +56,13 @@ struct DuplicateKeyFinder {
   bool on_number_part(json::string_view, json::error_code&) { return true; }
   bool on_int64(std::int64_t, json::string_view, json::error_code&) { return true; }
   bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return true; }
-  bool on_double(double, json::string_view, json::error_code&) { return true; }
+  bool on_double(double value, json::string_view, json::error_code& ec) {
+    // Boost.JSON reads 1e400 as infinity; such a number has no JSON form to write back.
+    if (std::isfinite(value)) return true;
+    if (!duplicate) out_of_range = true;
+    ec = json::error::syntax;
+    return false;
+  }
   bool on_bool(bool, json::error_code&) { return true; }
   bool on_null(json::error_code&) { return true; }
   bool on_comment_part(json::string_view, json::error_code&) { return true; }
@@ -76,6 +84,14 @@ Result<json::value> parse_strict_json(std::string_view text) {
   json::basic_parser<DuplicateKeyFinder> finder(strict_options());
   finder.write_some(false, text.data(), text.size(), ec);
   if (finder.handler().duplicate) return invalid("duplicate key \"" + *finder.handler().duplicate + "\"");
+  if (finder.handler().out_of_range) return invalid("a number is out of range");
+  return value;
+}
+
+json::value parse_stored_json(std::string_view text) {
+  json::error_code ec;
+  json::value value = json::parse(text, ec);
+  if (ec) return json::object();
   return value;
 }
 

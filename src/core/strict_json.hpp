@@ -1,5 +1,5 @@
 #pragma once
-// Parsing untrusted JSON strictly: valid UTF-8, bounded nesting, no key repeated within an object.
+// Parsing untrusted JSON strictly: valid UTF-8, bounded nesting, finite numbers, no key repeated within an object.
 #include <boost/json/value.hpp>
 #include <string_view>
 
@@ -11,5 +11,8 @@ inline constexpr std::size_t kMaxJsonDepth = 32;
 
 // The parsed document, or an Error (kInvalid) whose message says what is wrong, e.g. duplicate key "name".
 Result<boost::json::value> parse_strict_json(std::string_view text);
+
+// A document this server wrote itself (stored metadata); an empty object if it cannot be read, never an exception.
+boost::json::value parse_stored_json(std::string_view text);
 
 }  // namespace repute::core

@@ -1,6 +1,7 @@
-// The libcurl multi implementation of HttpClient: one thread runs curl_multi_poll over every transfer in flight;
-// send() hands requests over through a queue and curl_multi_wakeup.
+// The libcurl multi implementation of HttpClient: one thread drives every transfer in flight through a
+// CurlEventLoop (epoll and curl_multi_socket_action); send() hands requests over through a queue and a wake.
 #include <curl/curl.h>
+#include <pthread.h>
 
 #include <atomic>
 #include <deque>
@@ -9,38 +10,45 @@
 #include <unordered_set>
 #include <vector>
 
+#include "delivery/curl_event_loop.hpp"
 #include "delivery/curl_transfer.hpp"
 #include "delivery/http_client.hpp"
 
 namespace repute::delivery {
 namespace {
 
-constexpr int kIdlePollMillis = 1000;
+constexpr std::chrono::milliseconds kIdleWait{1000};
 constexpr std::size_t kMaxIdleHandles = 1024;
 constexpr const char* kStopped = "the HTTP client stopped";
 
 class CurlHttpClient final : public HttpClient {
  public:
-  CurlHttpClient(HttpClientOptions options, CURLM* multi, curl_slist* resolve)
-      : options_(std::move(options)), multi_(multi), resolve_(resolve), thread_([this] { run(); }) {}
+  CurlHttpClient(HttpClientOptions options, CURLM* multi, std::unique_ptr<CurlEventLoop> loop, curl_slist* resolve)
+      : options_(std::move(options)),
+        multi_(multi),
+        loop_(std::move(loop)),
+        resolve_(resolve),
+        thread_([this] { run(); }) {}
 
   ~CurlHttpClient() override {
     stop();
     for (CURL* easy : idle_handles_) curl_easy_cleanup(easy);
+    loop_.reset();
     curl_multi_cleanup(multi_);
     curl_slist_free_all(resolve_);
   }
 
   void send(OutboundRequest request, ResponseCallback callback) override {
+    bool stopped = true;
     {
       std::lock_guard lock(mutex_);
       if (!stopping_) {
+        stopped = false;
         submitted_.push_back({std::move(request), std::move(callback)});
         in_flight_.fetch_add(1, std::memory_order_relaxed);
-        curl_multi_wakeup(multi_);
-        return;
       }
     }
+    if (!stopped) return loop_->wake();
     OutboundResponse response;
     response.error = kStopped;
     callback(std::move(response));
@@ -54,7 +62,7 @@ class CurlHttpClient final : public HttpClient {
       if (stopping_) return;
       stopping_ = true;
     }
-    curl_multi_wakeup(multi_);
+    loop_->wake();
     thread_.join();
   }
 
@@ -65,13 +73,12 @@ class CurlHttpClient final : public HttpClient {
   };
 
   void run() {
+    pthread_setname_np(pthread_self(), "repute-http");
     for (;;) {
       const bool stopping = start_submitted();
       if (stopping) break;
-      int running = 0;
-      curl_multi_perform(multi_, &running);
+      loop_->run_once(kIdleWait);
       complete_finished();
-      curl_multi_poll(multi_, nullptr, 0, kIdlePollMillis, nullptr);
     }
     abandon_all();
   }
@@ -171,6 +178,7 @@ class CurlHttpClient final : public HttpClient {
 
   const HttpClientOptions options_;
   CURLM* const multi_;
+  std::unique_ptr<CurlEventLoop> loop_;
   curl_slist* const resolve_;
   std::vector<CURL*> idle_handles_;       // client thread only
   std::unordered_set<CURL*> running_;     // client thread only
@@ -205,7 +213,13 @@ core::Result<std::unique_ptr<HttpClient>> start_http_client(HttpClientOptions op
   curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, options.max_total_connections);
   curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, options.max_cached_connections);
-  return std::unique_ptr<HttpClient>(new CurlHttpClient(std::move(options), multi, resolve));
+  auto loop = CurlEventLoop::attach(multi);
+  if (!loop) {
+    curl_multi_cleanup(multi);
+    curl_slist_free_all(resolve);
+    return loop.error();
+  }
+  return std::unique_ptr<HttpClient>(new CurlHttpClient(std::move(options), multi, std::move(*loop), resolve));
 }
 
 }  // namespace repute::delivery

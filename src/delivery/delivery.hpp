@@ -9,6 +9,7 @@
 #include "core/address_policy.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "delivery/http_client.hpp"
 #include "delivery/retry_schedule.hpp"
 #include "store/store.hpp"
 
@@ -23,7 +24,9 @@ struct DeliveryOptions {
   std::size_t max_response_bytes = 64 * 1024;                    // of a response body read; the rest is cut off
   RetryPolicy retry;                                             // when failed attempts are retried
   core::Micros disable_after = 5LL * 24 * 3600 * core::kMicrosPerSecond;  // failing this long disables a subscription
-  core::Micros lease = 30 * core::kMicrosPerSecond;              // a claimed delivery is ours this long
+  // A claimed delivery is ours this long; it must exceed attempt_timeout by at least a second, since an attempt
+  // only starts when it can end within its lease. After a crash, deliveries in flight go out again once it runs out.
+  core::Micros lease = 30 * core::kMicrosPerSecond;
   int claim_batch = 512;                                         // most deliveries claimed at once
   core::AddressPolicy address_policy;                            // the SSRF guard, applied to the dialled address
   // Fixed name resolutions in curl's CURLOPT_RESOLVE form "host:port:address": how tests inject a resolver.
@@ -40,8 +43,14 @@ class Dispatcher {
   virtual void stop() = 0;
 };
 
-// Starts the engine on store; store must outlive it.
+// Starts the engine on store, with an HTTP client of its own; store must outlive it. Refuses options that cannot
+// work (caps below 1, a lease not longer than the attempt timeout).
 core::Result<std::unique_ptr<Dispatcher>> start_dispatcher(store::Store& store, DeliveryOptions options,
                                                            const core::Clock& clock = core::system_clock());
+
+// As above, but sending through client (which must outlive the engine); options' connection settings are then
+// the client's business.
+core::Result<std::unique_ptr<Dispatcher>> start_dispatcher(store::Store& store, DeliveryOptions options,
+                                                           const core::Clock& clock, HttpClient& client);
 
 }  // namespace repute::delivery

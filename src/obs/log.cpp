@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "core/utf8.hpp"
+
 namespace repute::obs {
 namespace {
 
@@ -38,7 +40,7 @@ void append_value(std::string& out, const LogField& field) {
         using T = std::decay_t<decltype(value)>;
         if constexpr (std::is_same_v<T, std::string_view>) {
           out.push_back('"');
-          append_json_escaped(out, value);
+          append_json_escaped(out, core::valid_utf8(value));
           out.push_back('"');
         } else if constexpr (std::is_same_v<T, bool>) {
           out += value ? "true" : "false";

@@ -13,8 +13,18 @@ namespace json = boost::json;
 constexpr std::size_t kMaxAchievements = 200;
 constexpr std::size_t kMaxText = 2048;
 
+// True when a canonical decimal is above the whole number max; compared as text, so that
+// "5.00000000000000000001" is above 5 even though no double can tell.
+bool exceeds(const std::string& decimal, int max) {
+  const std::string whole = decimal.substr(0, decimal.find('.'));
+  const std::string limit = std::to_string(max);
+  if (whole.size() != limit.size()) return whole.size() > limit.size();
+  if (whole != limit) return whole > limit;
+  return decimal.find('.') != std::string::npos;
+}
+
 // A decimal field in [0, max]: a JSON number or a decimal string; null means unknown.
-std::optional<std::string> read_decimal(const json::value& value, const char* field, double max,
+std::optional<std::string> read_decimal(const json::value& value, const char* field, int max,
                                         core::FieldErrors& errors) {
   if (value.is_null()) return std::nullopt;
   std::optional<std::string> decimal;
@@ -30,8 +40,8 @@ std::optional<std::string> read_decimal(const json::value& value, const char* fi
     errors[field].push_back("A valid number is required.");
     return std::nullopt;
   }
-  if (decimal_value(*decimal) > max) {
-    errors[field].push_back("Ensure this value is between 0 and " + std::to_string(static_cast<int>(max)) + ".");
+  if (exceeds(*decimal, max)) {
+    errors[field].push_back("Ensure this value is between 0 and " + std::to_string(max) + ".");
     return std::nullopt;
   }
   return decimal;

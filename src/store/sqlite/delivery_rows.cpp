@@ -139,11 +139,13 @@ Result<Page<core::Delivery>> list_deliveries(Connection& db, const std::string& 
 
 Result<std::vector<core::Delivery>> claim_due_deliveries(Connection& db, core::Micros now, core::Micros lease_until,
                                                          int limit, const std::vector<std::string>& skip_webhooks) {
+  // "+webhook_id" keeps the planner on deliveries_due (walked in due order, stopping at the limit): through
+  // deliveries_by_webhook_state it would read and sort every pending delivery of every subscription per claim.
   std::string sql = std::string(kDeliverySelect) +
-                    " WHERE state = 'pending' AND next_attempt_at <= ? AND webhook_id IN "
+                    " WHERE state = 'pending' AND next_attempt_at <= ? AND +webhook_id IN "
                     "(SELECT id FROM webhooks WHERE enabled = 1)";
   if (!skip_webhooks.empty()) {
-    sql += " AND webhook_id NOT IN (";
+    sql += " AND +webhook_id NOT IN (";
     for (std::size_t i = 0; i < skip_webhooks.size(); ++i) sql += i ? ", ?" : "?";
     sql += ")";
   }
@@ -166,9 +168,10 @@ Result<std::vector<core::Delivery>> claim_due_deliveries(Connection& db, core::M
 }
 
 Result<std::optional<core::Micros>> next_delivery_due(Connection& db) {
+  // The first due entry of deliveries_due whose subscription is enabled (see claim_due_deliveries).
   auto statement = db.prepare(
-      "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending' AND webhook_id IN "
-      "(SELECT id FROM webhooks WHERE enabled = 1)");
+      "SELECT next_attempt_at FROM deliveries WHERE state = 'pending' AND +webhook_id IN "
+      "(SELECT id FROM webhooks WHERE enabled = 1) ORDER BY next_attempt_at LIMIT 1");
   if (!statement) return statement.error();
   auto row = statement->step();
   if (!row) return row.error();

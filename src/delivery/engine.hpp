@@ -1,0 +1,113 @@
+#pragma once
+// The delivery engine behind Dispatcher. Its state lives under one mutex; every event (a wake, a committed claim,
+// an answer, a committed batch of outcomes, the timer) updates that state and then plans what follows: attempts to
+// start, one batch of outcomes to record, one claim to make. The plan is carried out after the lock is released, so
+// that neither the store nor the HTTP client is ever called with the lock held.
+//
+// Invariants: a delivery is "held" from its claim until its outcome is committed, and is never held twice (a claim
+// that returns a held delivery again is ignored), so no delivery is in flight twice at once; an attempt only starts
+// when it can end before its lease runs out; attempts in flight never exceed max_in_flight in all, nor
+// max_in_flight_per_webhook to one subscription; claimed deliveries waiting for their turn (a prefetch that hides
+// commit latency) never exceed claim_batch in all, nor 3 x max_in_flight_per_webhook for one subscription, whose
+// further due work is left out of claims meanwhile (and handed back when a claim brings too much of it).
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "delivery/batch_work.hpp"
+#include "delivery/delivery.hpp"
+#include "delivery/outcome.hpp"
+
+namespace repute::delivery {
+
+// The engine; shared with its own callbacks, so a late answer or commit never outlives it.
+class DeliveryEngine : public std::enable_shared_from_this<DeliveryEngine> {
+ public:
+  // Sends through client; owned_client (when given) is the same client, stopped and freed by the engine.
+  DeliveryEngine(store::Store& store, DeliveryOptions options, const core::Clock& clock, HttpClient& client,
+                 std::unique_ptr<HttpClient> owned_client);
+  ~DeliveryEngine();
+
+  // Starts the timer thread; called once, right after construction.
+  void start();
+  // Looks for due work now. Thread-safe and quick.
+  void wake();
+  // Stops claiming, waits (bounded) for attempts in flight, records every outcome. Idempotent.
+  void stop();
+
+ private:
+  // One subscription as the engine sees it.
+  struct Target {
+    std::string url;
+    std::optional<std::string> secret;
+    int in_flight = 0;
+    std::deque<core::Delivery> queued;  // claimed, waiting for the per-subscription or the global cap
+    bool gone = false;                  // answered 410; its disabling is not committed yet
+  };
+
+  // An attempt to start: the delivery, where it goes, and the attempt's time.
+  struct Send {
+    core::Delivery delivery;
+    std::string url;
+    std::optional<std::string> secret;
+    core::Micros at = 0;
+  };
+
+  // What a plan asks to do once the lock is released.
+  struct Actions {
+    std::vector<Send> sends;
+    std::optional<std::vector<Outcome>> record;
+    std::optional<std::pair<int, std::vector<std::string>>> claim;  // limit, subscriptions to leave out
+  };
+
+  void run_timer();
+  void plan(Actions& actions, core::Micros now);
+  void start_queued(Actions& actions, core::Micros now);
+  void perform(Actions& actions);
+  void start_attempt(core::Delivery delivery, Target& target, Actions& actions, core::Micros now);
+  void on_answer(core::Delivery delivery, core::Micros attempted_at, OutboundResponse response);
+  void on_claimed(const ClaimedBatch& batch, int limit, const core::Status& status);
+  void on_recorded(const std::vector<std::string>& ids, const std::vector<std::string>& gone,
+                   const std::vector<std::string>& disabled, const core::Status& status);
+  // Lets go of a subscription's queued deliveries (their leases run out and they are claimed again later).
+  void forget_queued(Target& target);
+  bool saturated(const Target& target) const;
+
+  store::Store& store_;
+  const DeliveryOptions options_;
+  const core::Clock& clock_;
+  HttpClient& client_;
+  std::unique_ptr<HttpClient> owned_client_;
+  std::shared_ptr<OutcomeRules> rules_;  // decide() under mutex_; the record work only reads disable_after
+
+  std::mutex mutex_;
+  std::condition_variable changed_;     // stop() waits on it for answers and commits
+  std::condition_variable timer_wake_;  // the timer thread waits on it
+  std::unordered_map<std::string, Target> targets_;  // by webhook id
+  std::set<std::string> ready_;                      // webhooks with queued deliveries
+  std::string round_robin_;                          // the ready webhook served first last time
+  std::unordered_set<std::string> held_;             // delivery ids claimed and not yet recorded
+  std::set<std::string> skipped_;                    // webhooks left out of the last claim
+  std::vector<Outcome> outcomes_;                    // decided, not yet handed to the store
+  int in_flight_ = 0;
+  int queued_ = 0;
+  bool look_ = true;        // there may be due work: claim when there is room
+  bool claiming_ = false;   // a claim is in the store's queue
+  bool recording_ = false;  // a batch of outcomes is in the store's queue
+  bool stopping_ = false;
+  bool abandoning_ = false;  // answers without a status are shutdown cut-offs, not attempts
+  bool timer_exit_ = false;
+  core::Micros next_check_at_ = 0;  // when the timer next asks the store when work is due
+  std::thread timer_;
+};
+
+}  // namespace repute::delivery
