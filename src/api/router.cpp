@@ -24,13 +24,28 @@ std::vector<std::string> split_path(const std::string& path) {
   return segments;
 }
 
+// A path segment with its %XX escapes decoded; a malformed escape is kept as it is.
+std::string percent_decoded(const std::string& segment) {
+  std::string out;
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '%' && i + 2 < segment.size() && std::isxdigit(static_cast<unsigned char>(segment[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(segment[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(segment.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(segment[i]);
+    }
+  }
+  return out;
+}
+
 bool matches(const std::vector<std::string>& pattern, const std::vector<std::string>& path, PathParams& params) {
   if (pattern.size() != path.size()) return false;
   params.clear();
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     if (pattern[i].size() > 2 && pattern[i].front() == '{') {
       if (path[i].empty()) return false;
-      params.push_back(path[i]);
+      params.push_back(percent_decoded(path[i]));
     } else if (pattern[i] != path[i]) {
       return false;
     }

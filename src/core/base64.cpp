@@ -12,8 +12,28 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
+namespace {
+
+bool is_base64_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+// Whole groups of four, alphabet characters only, and at most two '=' at the very end. OpenSSL's decoder
+// alone is lenient (whitespace, padding anywhere).
+bool is_canonical_base64(std::string_view text) {
+  if (text.size() % 4 != 0) return false;
+  std::size_t padding = 0;
+  while (padding < 2 && padding < text.size() && text[text.size() - 1 - padding] == '=') ++padding;
+  for (std::size_t i = 0; i + padding < text.size(); ++i) {
+    if (!is_base64_char(text[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
+  if (!is_canonical_base64(text)) return std::nullopt;
   if (text.empty()) return std::string();
   std::string out(3 * text.size() / 4, '\0');
   const int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
@@ -38,6 +58,7 @@ std::string base64url_encode(std::string_view bytes) {
 }
 
 std::optional<std::string> base64url_decode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;  // no encoding has this length
   std::string standard(text);
   for (char& c : standard) {
     if (c == '-') c = '+';

@@ -26,7 +26,12 @@ Result<HttpUrl> parse_http_url(std::string_view text) {
     for (char& c : out.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   if (url.has_port()) {
-    if (url.port().empty() || url.port_number() == 0) return invalid("Enter a valid URL: the port is not valid.");
+    // Compared as text: Boost.URL's port_number() wraps some values above 65535.
+    const std::string_view port = url.port();
+    const bool digits = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!digits || std::stoul(std::string(port)) > 65535 || url.port_number() == 0) {
+      return invalid("Enter a valid URL: the port is not valid.");
+    }
     out.port = url.port_number();
   } else {
     out.port = out.scheme == "https" ? 443 : 80;

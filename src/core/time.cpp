@@ -61,9 +61,10 @@ std::optional<Micros> parse_time(std::string_view text) {
       text[16] != ':' || !read_digits(text, 17, 2, second)) {
     return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return std::nullopt;
-  }
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  const std::chrono::year_month_day_last last{std::chrono::year{year}, std::chrono::month_day_last{
+                                                                           std::chrono::month{static_cast<unsigned>(month)}}};
+  if (static_cast<unsigned>(day) > static_cast<unsigned>(last.day())) return std::nullopt;
   std::size_t pos = 19;
   Micros fraction = 0;
   if (pos < text.size() && text[pos] == '.') {

@@ -128,13 +128,12 @@ void DeliveryEngine::start_queued(Actions& actions, core::Micros now) {
       core::Delivery delivery = std::move(target.queued.front());
       target.queued.pop_front();
       --queued_;
-      if (stopping_) {
+      // Handed back (due now, held until that is committed) when shutting down, when its subscription is being
+      // disabled (it then waits for a re-enable, not for its lease), or when it could no longer finish within
+      // its lease.
+      if (stopping_ || target.gone ||
+          now + options_.attempt_timeout + kLeaseMargin > delivery.next_attempt_at.value_or(0)) {
         outcomes_.push_back(OutcomeRules::release(std::move(delivery), now));
-      } else if (target.gone) {
-        held_.erase(delivery.id);  // its subscription is being disabled
-      } else if (now + options_.attempt_timeout + kLeaseMargin > delivery.next_attempt_at.value_or(0)) {
-        held_.erase(delivery.id);  // too late to finish within the lease: let it run out, claim it again later
-        look_ = true;
       } else {
         start_attempt(std::move(delivery), target, actions, now);
       }
@@ -298,7 +297,7 @@ void DeliveryEngine::on_recorded(const std::vector<std::string>& ids, const std:
     for (const std::string& webhook_id : disabled) {
       obs::log_info("webhook disabled", {{"webhook", webhook_id}});
       auto found = targets_.find(webhook_id);
-      if (found != targets_.end()) forget_queued(found->second);
+      if (found != targets_.end()) release_queued(found->second, clock_.now());
     }
     // Claims committed from now on see the subscription disabled (or, if this failed, the 410 is tried again).
     for (const std::string& webhook_id : gone) {
@@ -313,8 +312,8 @@ void DeliveryEngine::on_recorded(const std::vector<std::string>& ids, const std:
   perform(actions);
 }
 
-void DeliveryEngine::forget_queued(Target& target) {
-  for (const core::Delivery& delivery : target.queued) held_.erase(delivery.id);
+void DeliveryEngine::release_queued(Target& target, core::Micros now) {
+  for (core::Delivery& delivery : target.queued) outcomes_.push_back(OutcomeRules::release(std::move(delivery), now));
   queued_ -= static_cast<int>(target.queued.size());
   target.queued.clear();
 }

@@ -78,8 +78,8 @@ class DeliveryEngine : public std::enable_shared_from_this<DeliveryEngine> {
   void on_claimed(const ClaimedBatch& batch, int limit, const core::Status& status);
   void on_recorded(const std::vector<std::string>& ids, const std::vector<std::string>& gone,
                    const std::vector<std::string>& disabled, const core::Status& status);
-  // Lets go of a subscription's queued deliveries (their leases run out and they are claimed again later).
-  void forget_queued(Target& target);
+  // Hands a subscription's queued deliveries back to the store, due at now.
+  void release_queued(Target& target, core::Micros now);
   bool saturated(const Target& target) const;
 
   store::Store& store_;

@@ -222,6 +222,8 @@ class SqliteStore final : public Store {
       outcome = job.work(tx);
     } catch (const std::exception& e) {
       outcome = core::internal_error(std::string("unit of work threw: ") + e.what());
+    } catch (...) {
+      outcome = core::internal_error("unit of work threw a non-standard exception");
     }
     if (!outcome) (void)writer_->exec("ROLLBACK TO job");
     if (auto released = writer_->exec("RELEASE job"); !released && outcome) return released;
