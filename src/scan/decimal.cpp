@@ -26,6 +26,7 @@ std::optional<std::string> canonical_decimal(std::string_view text) {
 
 std::optional<std::string> decimal_of(double value) {
   if (!std::isfinite(value) || value < 0) return std::nullopt;
+  if (value == 0) value = 0.0;  // -0.0 is zero
   char buf[64];
   const auto result = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed);
   if (result.ec != std::errc()) return std::nullopt;

@@ -29,6 +29,10 @@ ScanOutcome http_outcome(const FetchResult& fetched, std::size_t max_bytes) {
   } else if (fetched.truncated || fetched.body.size() > max_bytes) {
     outcome.error_code = "source_too_large";
     outcome.error_message = "the source's answer is larger than " + std::to_string(max_bytes) + " bytes";
+  } else if (!fetched.error.empty()) {
+    // A status line arrived but the body did not, whole: a partial answer is no answer.
+    outcome.error_code = "source_unreachable";
+    outcome.error_message = "the source's answer did not arrive whole: " + fetched.error;
   } else {
     core::FieldErrors errors;
     outcome.result = parse_scan_result(fetched.body, errors);
@@ -86,9 +90,18 @@ class Engine final : public ScanEngine {
 
   // Waits until the next scan is due, a wake, or the idle poll, whichever comes first.
   void sleep_until_due() {
-    const core::Micros now = clock_.now();
+    bool waiting_for_fetch_slot;
+    {
+      std::lock_guard lock(mutex_);
+      waiting_for_fetch_slot = !pending_fetches_.empty();
+    }
     core::Micros wait = options_.idle_poll;
-    if (auto due = store_.next_scan_due(); due && *due) wait = std::clamp<core::Micros>(**due - now, 0, wait);
+    // While claimed http scans wait for a fetch slot, due work is already in hand: only a finished fetch
+    // (which wakes us) or the idle poll is worth waking for.
+    if (!waiting_for_fetch_slot) {
+      const core::Micros now = clock_.now();
+      if (auto due = store_.next_scan_due(); due && *due) wait = std::clamp<core::Micros>(**due - now, 0, wait);
+    }
     std::unique_lock lock(mutex_);
     wake_.wait_for(lock, std::chrono::microseconds(wait), [this] { return woken_ || stopping_; });
     woken_ = false;
@@ -159,10 +172,14 @@ class Engine final : public ScanEngine {
         {
           std::lock_guard lock(mutex_);
           --fetches_in_flight_;
-          --in_progress_;
         }
-        wake_.notify_all();
         start_fetches();
+        // The last touch of the engine, under its lock: stop() cannot see in_progress_ reach zero (and let
+        // the engine be destroyed) before this callback is done with it.
+        std::lock_guard lock(mutex_);
+        --in_progress_;
+        woken_ = true;
+        wake_.notify_all();
       });
     }
   }

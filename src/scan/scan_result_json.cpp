@@ -1,5 +1,6 @@
 #include "scan/scan_result_json.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 
 #include "core/strict_json.hpp"
@@ -28,6 +29,13 @@ std::optional<std::string> read_decimal(const json::value& value, const char* fi
                                         core::FieldErrors& errors) {
   if (value.is_null()) return std::nullopt;
   std::optional<std::string> decimal;
+  const bool negative = (value.is_string() && value.as_string().starts_with("-") &&
+                         canonical_decimal(std::string_view(value.as_string()).substr(1))) ||
+                        (value.is_number() && value.to_number<double>() < 0);
+  if (negative) {
+    errors[field].push_back("Ensure this value is between 0 and " + std::to_string(max) + ".");
+    return std::nullopt;
+  }
   if (value.is_string()) {
     decimal = canonical_decimal(value.as_string());
   } else if (value.is_number()) {
@@ -106,6 +114,23 @@ std::vector<core::Achievement> read_achievements(const json::value& value, core:
   return achievements;
 }
 
+// value with every object's keys in sorted order, so that the same metadata in another key order is the
+// same content (and a scan that merely reorders it brings nothing new).
+json::value sorted_keys(const json::value& value) {
+  if (value.is_array()) {
+    json::array out;
+    for (const json::value& item : value.as_array()) out.push_back(sorted_keys(item));
+    return out;
+  }
+  if (!value.is_object()) return value;
+  std::vector<std::pair<std::string_view, const json::value*>> entries;
+  for (const auto& [key, item] : value.as_object()) entries.emplace_back(key, &item);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  json::object out;
+  for (const auto& [key, item] : entries) out[key] = sorted_keys(*item);
+  return out;
+}
+
 }  // namespace
 
 std::optional<core::ScanResult> read_scan_result(const json::object& body, core::FieldErrors& errors) {
@@ -120,7 +145,7 @@ std::optional<core::ScanResult> read_scan_result(const json::object& body, core:
     } else if (key == "achievements") {
       result.achievements = read_achievements(value, errors);
     } else if (key == "metadata") {
-      if (value.is_object()) result.metadata = json::serialize(value);
+      if (value.is_object()) result.metadata = json::serialize(sorted_keys(value));
       else if (!value.is_null()) errors["metadata"].push_back("Expected a dictionary of items.");
     } else {
       errors[std::string(key)].push_back("Unknown field.");

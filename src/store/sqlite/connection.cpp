@@ -61,6 +61,8 @@ Result<bool> Statement::step() {
 
 Status Statement::run() {
   auto stepped = step();
+  // Reset at once, so that the same statement can be bound and run again (claims lease rows in a loop).
+  sqlite3_reset(stmt_);
   if (!stepped) return stepped.error();
   return core::ok_status();
 }

@@ -42,7 +42,7 @@ class Statement {
 
   // Advances; true while there is a row, false when done, an Error on failure.
   Result<bool> step();
-  // Runs a statement that returns no rows.
+  // Runs a statement that returns no rows, then resets it for another run.
   Status run();
 
   std::string text(int column) const;
