@@ -111,6 +111,8 @@ int run_serve(const ServeOptions& options) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A file size limit reached is a failed write (SQLITE_FULL, answered 503), not the end of the process.
+  signal(SIGXFSZ, SIG_IGN);
 
   api::ServerOptions server_options;
   if (!parse_listen(options.listen, server_options.host, server_options.port)) {
