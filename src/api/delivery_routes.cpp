@@ -154,23 +154,23 @@ void add_delivery_routes(Router& router, const std::shared_ptr<ApiContext>& cont
   router.add("GET", "/v1/webhooks/{id}/deliveries",
              authenticated(store, with_id([context](const HttpRequest& request, const std::string& id,
                                                     const Caller& caller, Respond respond) {
-               list_deliveries(*context, request, id, caller, std::move(respond));
-             })));
+                             list_deliveries(*context, request, id, caller, std::move(respond));
+                           })));
   router.add("POST", "/v1/webhooks/{id}/recover",
              authenticated(store, with_id([context](const HttpRequest& request, const std::string& id,
                                                     const Caller& caller, Respond respond) {
-               recover_webhook(*context, request, id, caller, std::move(respond));
-             })));
+                             recover_webhook(*context, request, id, caller, std::move(respond));
+                           })));
   router.add("GET", "/v1/deliveries/{id}",
              authenticated(store, with_id([context](const HttpRequest&, const std::string& id, const Caller& caller,
                                                     Respond respond) {
-               get_delivery(*context, id, caller, std::move(respond));
-             })));
+                             get_delivery(*context, id, caller, std::move(respond));
+                           })));
   router.add("POST", "/v1/deliveries/{id}/retry",
              authenticated(store, with_id([context](const HttpRequest&, const std::string& id, const Caller& caller,
                                                     Respond respond) {
-               retry_delivery(*context, id, caller, std::move(respond));
-             })));
+                             retry_delivery(*context, id, caller, std::move(respond));
+                           })));
 }
 
 }  // namespace repute::api

@@ -44,10 +44,11 @@ core::Result<delivery::DeliveryOptions> delivery_options(const ServeOptions& opt
   const auto disable_after = seconds(options.disable_after);
   if (!connect || *connect == 0) return bad_flag("--connect-timeout", "expected a positive number of seconds");
   if (!attempt || *attempt == 0) return bad_flag("--attempt-timeout", "expected a positive number of seconds");
-  if (!lease || *lease < *attempt + core::kMicrosPerSecond) {
-    return bad_flag("--delivery-lease", "must be at least a second longer than --attempt-timeout");
+  if (!lease || *lease < *attempt + 2 * core::kMicrosPerSecond) {
+    return bad_flag("--delivery-lease", "must be at least two seconds longer than --attempt-timeout");
   }
-  if (!disable_after || *disable_after == 0) return bad_flag("--disable-after", "expected a positive number of seconds");
+  if (!disable_after || *disable_after == 0)
+    return bad_flag("--disable-after", "expected a positive number of seconds");
   if (!std::isfinite(options.retry_time_scale) || options.retry_time_scale <= 0) {
     return bad_flag("--retry-time-scale", "expected a positive number");
   }

@@ -24,11 +24,9 @@ constexpr const char* kStopped = "the HTTP client stopped";
 class CurlHttpClient final : public HttpClient {
  public:
   CurlHttpClient(HttpClientOptions options, CURLM* multi, std::unique_ptr<CurlEventLoop> loop, curl_slist* resolve)
-      : options_(std::move(options)),
-        multi_(multi),
-        loop_(std::move(loop)),
-        resolve_(resolve),
-        thread_([this] { run(); }) {}
+      : options_(std::move(options)), multi_(multi), loop_(std::move(loop)), resolve_(resolve), thread_([this] {
+          run();
+        }) {}
 
   ~CurlHttpClient() override {
     stop();
@@ -180,8 +178,8 @@ class CurlHttpClient final : public HttpClient {
   CURLM* const multi_;
   std::unique_ptr<CurlEventLoop> loop_;
   curl_slist* const resolve_;
-  std::vector<CURL*> idle_handles_;       // client thread only
-  std::unordered_set<CURL*> running_;     // client thread only
+  std::vector<CURL*> idle_handles_;    // client thread only
+  std::unordered_set<CURL*> running_;  // client thread only
 
   std::mutex mutex_;
   std::deque<Submission> submitted_;

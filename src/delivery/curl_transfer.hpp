@@ -40,8 +40,8 @@ class CurlTransfer {
   const core::AddressPolicy* policy_ = nullptr;
   std::size_t max_bytes_ = 0;
   OutboundResponse response_;
-  std::string refusal_;      // why the guard refused the first refused address
-  int sockets_opened_ = 0;   // addresses the guard let through
+  std::string refusal_;     // why the guard refused the first refused address
+  int sockets_opened_ = 0;  // addresses the guard let through
   char error_buffer_[CURL_ERROR_SIZE] = {};
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };

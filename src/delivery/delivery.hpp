@@ -17,18 +17,18 @@ namespace repute::delivery {
 
 // Everything about delivering that an operator may tune.
 struct DeliveryOptions {
-  int max_in_flight = 256;                                       // attempts in flight at once, in all
-  int max_in_flight_per_webhook = 32;                            // ... and to any one subscription
-  core::Micros connect_timeout = 5 * core::kMicrosPerSecond;     // TCP (and TLS) connect
-  core::Micros attempt_timeout = 15 * core::kMicrosPerSecond;    // a whole attempt
-  std::size_t max_response_bytes = 64 * 1024;                    // of a response body read; the rest is cut off
-  RetryPolicy retry;                                             // when failed attempts are retried
+  int max_in_flight = 256;                                     // attempts in flight at once, in all
+  int max_in_flight_per_webhook = 32;                          // ... and to any one subscription
+  core::Micros connect_timeout = 5 * core::kMicrosPerSecond;   // TCP (and TLS) connect
+  core::Micros attempt_timeout = 15 * core::kMicrosPerSecond;  // a whole attempt
+  std::size_t max_response_bytes = 64 * 1024;                  // of a response body read; the rest is cut off
+  RetryPolicy retry;                                           // when failed attempts are retried
   core::Micros disable_after = 5LL * 24 * 3600 * core::kMicrosPerSecond;  // failing this long disables a subscription
   // A claimed delivery is ours this long; it must exceed attempt_timeout by at least a second, since an attempt
   // only starts when it can end within its lease. After a crash, deliveries in flight go out again once it runs out.
   core::Micros lease = 30 * core::kMicrosPerSecond;
-  int claim_batch = 512;                                         // most deliveries claimed at once
-  core::AddressPolicy address_policy;                            // the SSRF guard, applied to the dialled address
+  int claim_batch = 512;               // most deliveries claimed at once
+  core::AddressPolicy address_policy;  // the SSRF guard, applied to the dialled address
   // Fixed name resolutions in curl's CURLOPT_RESOLVE form "host:port:address": how tests inject a resolver.
   std::vector<std::string> resolve_overrides;
 };

@@ -23,8 +23,10 @@ core::Status check(const DeliveryOptions& options) {
   if (options.claim_batch < 1) return core::invalid("claim_batch must be at least 1");
   if (options.connect_timeout <= 0 || options.attempt_timeout <= 0) return core::invalid("timeouts must be positive");
   if (options.max_response_bytes < 1) return core::invalid("max_response_bytes must be at least 1");
-  if (options.lease < options.attempt_timeout + core::kMicrosPerSecond) {
-    return core::invalid("the lease must be at least a second longer than the attempt timeout");
+  // An attempt starts only while it can still finish a second before its lease runs out; a second more
+  // leaves room for the time between claiming a delivery and starting it.
+  if (options.lease < options.attempt_timeout + 2 * core::kMicrosPerSecond) {
+    return core::invalid("the lease must be at least two seconds longer than the attempt timeout");
   }
   if (options.disable_after <= 0) return core::invalid("disable_after must be positive");
   return core::ok_status();
@@ -47,7 +49,8 @@ core::Result<std::unique_ptr<Dispatcher>> start_dispatcher(store::Store& store, 
   client_options.connect_timeout = options.connect_timeout;
   client_options.timeout = options.attempt_timeout;
   client_options.max_response_bytes = options.max_response_bytes;
-  client_options.max_total_connections = options.max_in_flight;
+  // The engine's own caps bound the connections in use; idle ones are kept up to max_in_flight, oldest closed first.
+  // (A total limit in curl would also count idle connections to other hosts and make new transfers wait.)
   client_options.max_cached_connections = options.max_in_flight;
   client_options.address_policy = options.address_policy;
   client_options.resolve_overrides = options.resolve_overrides;

@@ -49,7 +49,9 @@ DeliveryEngine::~DeliveryEngine() {
   }
 }
 
-void DeliveryEngine::start() { timer_ = std::thread([this] { run_timer(); }); }
+void DeliveryEngine::start() {
+  timer_ = std::thread([this] { run_timer(); });
+}
 
 void DeliveryEngine::wake() {
   Actions actions;
@@ -100,7 +102,10 @@ void DeliveryEngine::plan(Actions& actions, core::Micros now) {
   // Up to claim_batch more deliveries wait claimed, ready to start the moment a slot frees, so that the engine
   // never idles through a commit (a durable commit takes milliseconds; an answer on loopback, far less).
   const int room = options_.max_in_flight + options_.claim_batch - in_flight_ - queued_;
-  if (look_ && !claiming_ && !stopping_ && room > 0) {
+  // A busy engine waits until a quarter of a batch is free: one claim commits at a time, and a claim of a few
+  // deliveries per commit would starve it. An idle one claims at once, whatever is due.
+  const int worth_claiming = in_flight_ + queued_ < options_.max_in_flight ? 1 : std::max(1, options_.claim_batch / 4);
+  if (look_ && !claiming_ && !stopping_ && room >= worth_claiming) {
     look_ = false;
     claiming_ = true;
     skipped_.clear();
@@ -237,14 +242,16 @@ void DeliveryEngine::on_answer(core::Delivery delivery, core::Micros attempted_a
   perform(actions);
 }
 
-void DeliveryEngine::on_claimed(const ClaimedBatch& batch, int limit, const core::Status& status) {
+void DeliveryEngine::on_claimed(ClaimedBatch& batch, int limit, const core::Status& status) {
   Actions actions;
   {
     std::lock_guard lock(mutex_);
     claiming_ = false;
     const core::Micros now = clock_.now();
     obs::log_debug("deliveries claimed", {{"claimed", static_cast<std::int64_t>(batch.deliveries.size())},
-                                          {"limit", limit}, {"in_flight", in_flight_}, {"queued", queued_}});
+                                          {"limit", limit},
+                                          {"in_flight", in_flight_},
+                                          {"queued", queued_}});
     if (!status) {
       obs::log_warn("cannot claim due deliveries", {{"error", status.error().message}});
       next_check_at_ = now + kIdlePoll;
@@ -254,20 +261,21 @@ void DeliveryEngine::on_claimed(const ClaimedBatch& batch, int limit, const core
         target.url = webhook.url;
         target.secret = webhook.secret;
       }
-      for (const core::Delivery& delivery : batch.deliveries) {
+      const auto claimed = static_cast<int>(batch.deliveries.size());
+      for (core::Delivery& delivery : batch.deliveries) {
         if (!held_.insert(delivery.id).second) continue;  // already ours: never twice in flight
         Target& target = targets_[delivery.webhook_id];
         if (saturated(target)) {
           // More than this subscription may have in hand (one claim can bring many for one subscription): hand
           // it back, due now, so that it neither waits out its lease nor holds room the others could use.
-          outcomes_.push_back(OutcomeRules::release(delivery, now));
+          outcomes_.push_back(OutcomeRules::release(std::move(delivery), now));
           continue;
         }
-        target.queued.push_back(delivery);
         ready_.insert(delivery.webhook_id);
+        target.queued.push_back(std::move(delivery));
         ++queued_;
       }
-      if (static_cast<int>(batch.deliveries.size()) >= limit) {
+      if (claimed >= limit) {
         look_ = true;
       } else if (now + kRecheckGap < next_check_at_) {
         next_check_at_ = now + kRecheckGap;
@@ -286,12 +294,13 @@ void DeliveryEngine::on_recorded(const std::vector<std::string>& ids, const std:
   {
     std::lock_guard lock(mutex_);
     recording_ = false;
-    obs::log_debug("delivery outcomes recorded", {{"recorded", static_cast<std::int64_t>(ids.size())},
-                                                  {"in_flight", in_flight_}, {"queued", queued_}});
+    obs::log_debug(
+        "delivery outcomes recorded",
+        {{"recorded", static_cast<std::int64_t>(ids.size())}, {"in_flight", in_flight_}, {"queued", queued_}});
     if (!status) {
       // Not lost: the deliveries stay leased, and are claimed and sent again once their leases run out.
-      obs::log_error("cannot record delivery outcomes", {{"error", status.error().message},
-                                                         {"deliveries", static_cast<std::int64_t>(ids.size())}});
+      obs::log_error("cannot record delivery outcomes",
+                     {{"error", status.error().message}, {"deliveries", static_cast<std::int64_t>(ids.size())}});
     }
     for (const std::string& id : ids) held_.erase(id);
     for (const std::string& webhook_id : disabled) {
@@ -319,7 +328,8 @@ void DeliveryEngine::release_queued(Target& target, core::Micros now) {
 }
 
 bool DeliveryEngine::saturated(const Target& target) const {
-  return target.in_flight + static_cast<int>(target.queued.size()) >= kPrefetchFactor * options_.max_in_flight_per_webhook;
+  return target.in_flight + static_cast<int>(target.queued.size()) >=
+         kPrefetchFactor * options_.max_in_flight_per_webhook;
 }
 
 void DeliveryEngine::stop() {

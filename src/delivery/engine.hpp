@@ -75,7 +75,7 @@ class DeliveryEngine : public std::enable_shared_from_this<DeliveryEngine> {
   void perform(Actions& actions);
   void start_attempt(core::Delivery delivery, Target& target, Actions& actions, core::Micros now);
   void on_answer(core::Delivery delivery, core::Micros attempted_at, OutboundResponse response);
-  void on_claimed(const ClaimedBatch& batch, int limit, const core::Status& status);
+  void on_claimed(ClaimedBatch& batch, int limit, const core::Status& status);
   void on_recorded(const std::vector<std::string>& ids, const std::vector<std::string>& gone,
                    const std::vector<std::string>& disabled, const core::Status& status);
   // Hands a subscription's queued deliveries back to the store, due at now.
@@ -90,8 +90,8 @@ class DeliveryEngine : public std::enable_shared_from_this<DeliveryEngine> {
   std::shared_ptr<OutcomeRules> rules_;  // decide() under mutex_; the record work only reads disable_after
 
   std::mutex mutex_;
-  std::condition_variable changed_;     // stop() waits on it for answers and commits
-  std::condition_variable timer_wake_;  // the timer thread waits on it
+  std::condition_variable changed_;                  // stop() waits on it for answers and commits
+  std::condition_variable timer_wake_;               // the timer thread waits on it
   std::unordered_map<std::string, Target> targets_;  // by webhook id
   std::set<std::string> ready_;                      // webhooks with queued deliveries
   std::string round_robin_;                          // the ready webhook served first last time

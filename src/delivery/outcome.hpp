@@ -36,10 +36,10 @@ enum class WebhookEffect {
 
 // A delivery's next state after an attempt, and the record of that attempt.
 struct Outcome {
-  core::Delivery delivery;                        // as it must be stored now
-  std::optional<core::DeliveryAttempt> attempt;   // absent when the delivery is only handed back unsent
+  core::Delivery delivery;                       // as it must be stored now
+  std::optional<core::DeliveryAttempt> attempt;  // absent when the delivery is only handed back unsent
   WebhookEffect effect = WebhookEffect::kNone;
-  std::string_view label;                         // "delivered", "retry", "failed", "gone" or "released"
+  std::string_view label;  // "delivered", "retry", "failed", "gone" or "released"
 };
 
 // Decides outcomes with a retry schedule and the failing-endpoint limit. Not thread-safe (the schedule's PRNG).

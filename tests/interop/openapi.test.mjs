@@ -668,6 +668,68 @@ const CASES = [
     auth: (state) => state.otherTenant.authorization, status: 404 },
   { name: 'events without credentials', operation: 'GET /v1/events', auth: false, status: 401 },
 
+  // --- The delivery log ----------------------------------------------------------------------
+  {
+    name: "a subscription's deliveries",
+    operation: 'GET /v1/webhooks/{id}/deliveries',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/deliveries`,
+    setup: async ({ server, state }) => {
+      // A subscription whose receiver refuses connections, and an event for it: its delivery is tried and fails.
+      const hook = await server.request('POST', '/v1/webhooks', {
+        json: { events: ['*'], name: 'interop: deliveries', url: HOOK_URL, secret: 's3cret' },
+      });
+      assert.equal(hook.status, 201, hook.text);
+      state.deliveryHook = hook.json;
+      const account = await server.request('POST', '/v1/accounts', {
+        json: { user: state.user.id, employer: 'lyft', source: { type: 'push' } },
+      });
+      assert.equal(account.status, 201, account.text);
+      const pushed = await server.request('POST', `/v1/accounts/${account.json.id}/scans`, { json: { rating: 4.2 } });
+      assert.equal(pushed.status, 200, pushed.text);
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const res = await server.request('GET', `/v1/webhooks/${state.deliveryHook.id}/deliveries`);
+        if (res.json?.results?.[0]?.attempt_count >= 1 || Date.now() > deadline) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    status: 200,
+    check: (res, state) => {
+      assert.equal(res.json.results.length, 1);
+      const delivery = res.json.results[0];
+      assert.equal(delivery.webhook, state.deliveryHook.id);
+      assert.ok(delivery.attempt_count >= 1, 'the first attempt was made');
+      state.delivery = delivery;
+    },
+  },
+  { name: 'deliveries in one state', operation: 'GET /v1/webhooks/{id}/deliveries',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/deliveries?state=delivered`, status: 200,
+    check: (res) => assert.deepEqual(res.json.results, []) },
+  { name: 'an unknown delivery state', operation: 'GET /v1/webhooks/{id}/deliveries',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/deliveries?state=lost`, status: 400,
+    check: (res) => assert.deepEqual(fieldsOf(res), ['state']) },
+  { name: 'a delivery with its attempts', operation: 'GET /v1/deliveries/{id}',
+    path: (state) => `/v1/deliveries/${state.delivery.id}`, status: 200,
+    check: (res) => {
+      assert.ok(res.json.attempts.length >= 1);
+      assert.equal(res.json.attempts[0].status_code, null, 'nothing answered on port 9');
+      assert.ok(res.json.attempts[0].error);
+    } },
+  { name: "another tenant's delivery", operation: 'GET /v1/deliveries/{id}',
+    path: (state) => `/v1/deliveries/${state.delivery.id}`, auth: (state) => state.otherTenant.authorization,
+    status: 404 },
+  { name: 'retry a delivery now', operation: 'POST /v1/deliveries/{id}/retry',
+    path: (state) => `/v1/deliveries/${state.delivery.id}/retry`, status: 202,
+    check: (res) => assert.equal(res.json.state, 'pending') },
+  { name: 'retry an unknown delivery', operation: 'POST /v1/deliveries/{id}/retry',
+    path: `/v1/deliveries/${UNKNOWN_ID}/retry`, status: 404 },
+  { name: 'recover failed deliveries', operation: 'POST /v1/webhooks/{id}/recover',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/recover`, json: { since: '2026-01-01T00:00:00Z' },
+    status: 202, check: (res) => assert.equal(res.json.requeued, 0, 'nothing has failed for good yet') },
+  { name: 'recover with a bad time', operation: 'POST /v1/webhooks/{id}/recover',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/recover`, json: { since: 'yesterday' },
+    status: 400, check: (res) => assert.deepEqual(fieldsOf(res), ['since']) },
+
   // --- Deleting users and accounts -----------------------------------------------------------
   { name: 'delete an account', operation: 'DELETE /v1/accounts/{id}', path: (state) => `/v1/accounts/${state.account.id}`,
     status: 204 },
