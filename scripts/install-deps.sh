@@ -13,7 +13,7 @@ packages=(build-essential cmake ninja-build ccache pkg-config
 case "$profile" in
   build) ;;
   test) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl) ;;
-  bench) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl wrk nginx-light libbenchmark-dev) ;;
+  bench) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl wrk nginx-light libbenchmark-dev python3) ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 case "$profile" in test | bench) packages+=(clang-14 libclang-rt-14-dev) ;; esac
