@@ -80,21 +80,30 @@ Result<DeliveryCounts> count_deliveries(Connection& db, const std::string& event
   }
 }
 
-Status insert_delivery(Connection& db, const core::Delivery& delivery) {
-  auto statement = db.prepare(
-      "INSERT INTO deliveries(state, attempts, next_attempt_at, last_status, last_error, updated_at, delivered_at, id, "
-      "tenant_id, event_id, webhook_id, event_type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!statement) return statement.error();
+namespace {
+
+// Binds a delivery's changing fields as parameters 1..8, its id last (for UPDATE ... WHERE id = ?8).
+Statement& bind_delivery_state(Statement& statement, const core::Delivery& delivery) {
   std::optional<std::int64_t> last_status;
   if (delivery.last_status) last_status = *delivery.last_status;
-  return statement->bind(1, core::to_string(delivery.state))
+  return statement.bind(1, core::to_string(delivery.state))
       .bind(2, std::int64_t{delivery.attempts})
       .bind(3, delivery.next_attempt_at)
       .bind(4, last_status)
       .bind(5, delivery.last_error)
       .bind(6, delivery.updated_at)
       .bind(7, delivery.delivered_at)
-      .bind(8, delivery.id)
+      .bind(8, delivery.id);
+}
+
+}  // namespace
+
+Status insert_delivery(Connection& db, const core::Delivery& delivery) {
+  auto statement = db.prepare(
+      "INSERT INTO deliveries(state, attempts, next_attempt_at, last_status, last_error, updated_at, delivered_at, id, "
+      "tenant_id, event_id, webhook_id, event_type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!statement) return statement.error();
+  return bind_delivery_state(*statement, delivery)
       .bind(9, delivery.tenant_id)
       .bind(10, delivery.event_id)
       .bind(11, delivery.webhook_id)
@@ -106,20 +115,10 @@ Status insert_delivery(Connection& db, const core::Delivery& delivery) {
 
 Status update_delivery(Connection& db, const core::Delivery& delivery) {
   auto statement = db.prepare(
-      "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, "
-      "updated_at = ?, delivered_at = ? WHERE id = ?");
+      "UPDATE deliveries SET state = ?1, attempts = ?2, next_attempt_at = ?3, last_status = ?4, last_error = ?5, "
+      "updated_at = ?6, delivered_at = ?7 WHERE id = ?8");
   if (!statement) return statement.error();
-  std::optional<std::int64_t> last_status;
-  if (delivery.last_status) last_status = *delivery.last_status;
-  return statement->bind(1, core::to_string(delivery.state))
-      .bind(2, std::int64_t{delivery.attempts})
-      .bind(3, delivery.next_attempt_at)
-      .bind(4, last_status)
-      .bind(5, delivery.last_error)
-      .bind(6, delivery.updated_at)
-      .bind(7, delivery.delivered_at)
-      .bind(8, delivery.id)
-      .run();
+  return bind_delivery_state(*statement, delivery).run();
 }
 
 Result<std::optional<core::Delivery>> find_delivery(Connection& db, const std::string& tenant_id,
