@@ -85,7 +85,8 @@ if [[ ! -x $REPUTE_BIN ]]; then
 fi
 
 # --- processes this script starts; all stopped by PID on exit --------------------------------------
-server_pid= nginx_pid= wrk_pid= tmp= autogroup_old=
+server_pid='' nginx_pid='' wrk_pid='' tmp='' autogroup_old=''
+# shellcheck disable=SC2317  # stop_pid and cleanup run from the traps
 stop_pid() {  # PID: TERM, up to 10 s to finish, then KILL
   local pid=$1 i
   [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
@@ -94,6 +95,7 @@ stop_pid() {  # PID: TERM, up to 10 s to finish, then KILL
   kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null || true
 }
+# shellcheck disable=SC2317
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -197,14 +199,18 @@ repute_url=http://127.0.0.1:$repute_port
 
 code=$(curl -sS -m 10 -o "$tmp/created.json" -w '%{http_code}' -u "$key_id:$key_secret" \
   -H 'Content-Type: application/json' --data '{"url":"http://127.0.0.1:9/hook","events":["*"],"name":"bench"}' \
-  "$repute_url/v1/webhooks")
-[[ $code == 201 ]] || { cat "$tmp/created.json" >&2; die "POST /v1/webhooks answered $code, not 201"; }
+  "$repute_url/v1/webhooks" || true)
+if [[ $code != 201 ]]; then
+  cat "$tmp/created.json" >&2 2>/dev/null || true
+  tail -n 5 "$tmp/repute.log" >&2 || true
+  die "POST /v1/webhooks answered ${code:-nothing}, not 201"
+fi
 webhook_id=$(grep -o '"id" *: *"[0-9a-fA-F-]\{36\}"' "$tmp/created.json" | head -n1 | grep -o '[0-9a-fA-F-]\{36\}')
 [[ -n $webhook_id ]] || die "no id in $(cat "$tmp/created.json")"
 get_path=/v1/webhooks/$webhook_id
 
 mkdir -p "$tmp/www" "$tmp/nginx-tmp"
-code=$(curl -sS -m 10 -o "$tmp/www/webhook.json" -w '%{http_code}' -u "$key_id:$key_secret" "$repute_url$get_path")
+code=$(curl -sS -m 10 -o "$tmp/www/webhook.json" -w '%{http_code}' -u "$key_id:$key_secret" "$repute_url$get_path" || true)
 [[ $code == 200 ]] || die "GET $get_path answered $code, not 200"
 
 # --- nginx: the same body as a static file ------------------------------------------------------------
@@ -289,6 +295,10 @@ run_wrk() {
   wrk_pid=
   srv1=$(proc_ticks "$pid"); mach1=$(machine_ticks); children_cpu; wrk1=$children_cpu_s
   ((rc == 0)) || { cat "$file" >&2; die "wrk against $target failed (exit $rc)"; }
+  if ! kill -0 "$pid" 2>/dev/null; then
+    if [[ $target == nginx ]]; then tail -n 5 "$tmp/nginx-error.log" >&2; else tail -n 5 "$tmp/repute.log" >&2; fi
+    die "$target's server exited during the run"
+  fi
   grep -q '^BENCH ' "$file" || { cat "$file" >&2; die "no BENCH line from wrk against $target"; }
   read -r mb0 mt0 <<<"$mach0"
   read -r mb1 mt1 <<<"$mach1"
@@ -308,7 +318,7 @@ fi
 
 results=$tmp/results.txt
 : >"$results"
-printf '%-6s %5s %10s %8s %8s %8s %7s %7s %7s %7s\n' target round 'req/s' 'p50 ms' 'p99 ms' errors 'srv cpu' 'wrk cpu' 'oth cpu' >&2
+printf '%-6s %5s %10s %8s %8s %8s %7s %7s %7s\n' target round 'req/s' 'p50 ms' 'p99 ms' errors 'srv cpu' 'wrk cpu' 'oth cpu' >&2
 for ((r = 1; r <= RUNS; r++)); do
   for t in $TARGETS; do
     run_wrk "$t" "$DURATION" "$tmp/run-$t-$r.txt"
