@@ -1,5 +1,6 @@
 // HTTP Basic auth against a real SQLite store: a valid key reaches the route as its tenant; anything
 // else is the same 401, and the route never runs.
+#include "unit/support/temp_dir.hpp"
 #include "api/auth.hpp"
 
 #include <gtest/gtest.h>
@@ -21,25 +22,7 @@ namespace json = boost::json;
 
 constexpr core::Micros kNow = 1'795'773'600'000'000;
 
-// A fresh directory under the system temp folder, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "repute-auth-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using repute::test_support::TempDir;
 
 std::string basic(const std::string& user, const std::string& password) {
   return "Basic " + core::base64_encode(user + ":" + password);

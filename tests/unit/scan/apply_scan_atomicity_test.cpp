@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "unit/support/temp_dir.hpp"
 #include "core/ids.hpp"
 #include "scan/apply_scan.hpp"
 
@@ -24,24 +25,7 @@ namespace {
 constexpr core::Micros kNow = 1'795'773'600'000'000;  // 2026-11-27T10:00:00Z
 constexpr core::Micros kSecond = core::kMicrosPerSecond;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "repute-atomic-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using repute::test_support::TempDir;
 
 // A connection of the test's own to the store's file, for changing the schema behind the store's back.
 class SideConnection {

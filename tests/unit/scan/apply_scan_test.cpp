@@ -1,6 +1,7 @@
 // Applying a scan against the real SQLite store: the first result adds the reputation with one
 // reputations.added and a delivery per matching enabled subscription; an identical result emits nothing; a
 // changed one updates it; a failure keeps the last good reputation; the next scan is scheduled (or not).
+#include "unit/support/temp_dir.hpp"
 #include "scan/apply_scan.hpp"
 
 #include <gtest/gtest.h>
@@ -24,24 +25,7 @@ namespace json = boost::json;
 constexpr core::Micros kNow = 1'795'773'600'000'000;  // 2026-11-27T10:00:00Z
 constexpr core::Micros kSecond = core::kMicrosPerSecond;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "repute-apply-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using repute::test_support::TempDir;
 
 core::ScanResult content(const char* rating, const char* acceptance = "0.9") {
   core::ScanResult result;

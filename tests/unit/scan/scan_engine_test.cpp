@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "unit/support/temp_dir.hpp"
 #include "core/ids.hpp"
 #include "scan/scan.hpp"
 
@@ -28,24 +29,7 @@ using Steady = std::chrono::steady_clock;
 constexpr const char* kGoodAnswer =
     R"({"rating": "4.80", "acceptance_rate": 0.9, "ontime_rate": "0.97", "achievements": [], "metadata": {"via": "http"}})";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "repute-engine-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using repute::test_support::TempDir;
 
 // The real clock, counting how often it is read: a scheduler that spins reads it without end.
 class CountingClock final : public core::Clock {

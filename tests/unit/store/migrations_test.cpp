@@ -1,4 +1,5 @@
 // Schema migrations: applied once, recorded in schema_migrations, all or nothing, idempotent on reopen.
+#include "unit/support/temp_dir.hpp"
 #include "store/sqlite/migrations.hpp"
 
 #include <gtest/gtest.h>
@@ -18,25 +19,7 @@
 namespace repute::store::sqlite {
 namespace {
 
-// A fresh directory under the system temp folder, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "repute-migrations-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using repute::test_support::TempDir;
 
 class MigrationsTest : public ::testing::Test {
  protected:

@@ -1,5 +1,6 @@
 // Cursor pages: newest first, next/previous links that lead exactly to the neighbouring rows, the
 // edges (empty, exactly one page, past either end), tenant isolation, and stability under inserts.
+#include "unit/support/temp_dir.hpp"
 #include "store/sqlite/pages.hpp"
 
 #include <gtest/gtest.h>
@@ -29,25 +30,7 @@ using core::Status;
 constexpr core::Micros kNow = 1'795'773'600'000'000;  // 2026-11-27T10:00:00Z
 constexpr std::int64_t kFarFuture = std::numeric_limits<std::int64_t>::max();
 
-// A fresh directory under the system temp folder, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "repute-pages-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using repute::test_support::TempDir;
 
 class WebhookPagesTest : public ::testing::Test {
  protected:

@@ -1,5 +1,6 @@
 // The SQLite store: committed writes are visible to readers; each unit of work in a group commit
 // stands or falls alone; close() drains the queue; data survives a reopen.
+#include "unit/support/temp_dir.hpp"
 #include "store/store.hpp"
 
 #include <gtest/gtest.h>
@@ -31,25 +32,7 @@ using core::Status;
 
 constexpr core::Micros kNow = 1'795'773'600'000'000;  // 2026-11-27T10:00:00Z
 
-// A fresh directory under the system temp folder, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "repute-store-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using repute::test_support::TempDir;
 
 // Runs work through the writer and waits; a failure says what the unit of work reported.
 ::testing::AssertionResult commits(Store& store, Work work) {
