@@ -120,9 +120,10 @@ void push_scan(const Context& context, const HttpRequest& request, const std::st
         if (!found) return found.error();
         if (!*found) return core::not_found("no such account");
         if ((*found)->source.type != core::Source::Type::kPush) return core::Error{core::ErrorCode::kConflict, kNotPush};
-        auto applied = scan::apply_scan(
-            tx, tenant, id, [&result](const core::Account&, const auto&) { return scan::ScanOutcome{result, "", ""}; },
-            now, 0.0);
+        scan::Subscribers subscribers;
+        auto applied = scan::apply_scan_to(
+            tx, **found, [&result](const core::Account&, const auto&) { return scan::ScanOutcome{result, "", ""}; },
+            now, 0.0, subscribers);
         if (!applied) return applied.error();
         outcome->event = applied->event;
         auto reputation = tx.find_reputation_by_account(id);

@@ -1,5 +1,6 @@
 #pragma once
 // Account: a user's account on one employer (gig platform), and where its reputation comes from.
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,7 @@ inline constexpr std::int64_t kDefaultRefreshSeconds = 21600;
 
 // An account as stored.
 struct Account {
+  std::int64_t seq = 0;  // its position in the store, set when it is stored (0 before)
   std::string id;
   std::string tenant_id;
   std::string user_id;

@@ -26,7 +26,8 @@ std::optional<DeliveryState> parse_delivery_state(std::string_view text);
 
 // One event to one subscription; its body is fixed when it is made, so every attempt sends the same bytes.
 struct Delivery {
-  std::string id;  // also the webhook-id header: stable across retries
+  std::int64_t seq = 0;  // its position in the store, set when it is stored (0 before)
+  std::string id;        // also the webhook-id header: stable across retries
   std::string tenant_id;
   std::string event_id;
   std::string webhook_id;

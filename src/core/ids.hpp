@@ -1,11 +1,11 @@
 #pragma once
-// Identifiers: random (version 4) UUIDs, and random secrets.
+// Identifiers: time-ordered (version 7) UUIDs, and random secrets.
 #include <string>
 #include <string_view>
 
 namespace repute::core {
 
-// A new random UUID in canonical lowercase form.
+// A new UUID in canonical lowercase form: version 7, the creation time in milliseconds then random bits.
 std::string new_uuid();
 
 // True when text is a canonical UUID (8-4-4-4-12 hex digits, any case).

@@ -30,12 +30,17 @@ void set_connection(core::Account& account, const char* status, const ScanOutcom
 
 core::Result<Applied> apply_scan(store::WriteTx& tx, const std::string& tenant_id, const std::string& account_id,
                                  const ReadSource& read_source, core::Micros now, double jitter) {
-  Applied applied;
   auto found = tx.find_account(tenant_id, account_id);
   if (!found) return found.error();
-  if (!*found) return applied;
+  if (!*found) return Applied{};
+  Subscribers subscribers;
+  return apply_scan_to(tx, **found, read_source, now, jitter, subscribers);
+}
+
+core::Result<Applied> apply_scan_to(store::WriteTx& tx, core::Account& account, const ReadSource& read_source,
+                                    core::Micros now, double jitter, Subscribers& subscribers) {
+  Applied applied;
   applied.account_found = true;
-  core::Account account = std::move(**found);
   auto existing = tx.find_reputation_by_account(account.id);
   if (!existing) return existing.error();
 
@@ -45,7 +50,7 @@ core::Result<Applied> apply_scan(store::WriteTx& tx, const std::string& tenant_i
       core::Reputation reputation{core::new_uuid(), account.tenant_id, account.id, account.user_id,
                                   account.employer, *outcome.result,   now,        now};
       if (auto inserted = tx.insert_reputation(reputation); !inserted) return inserted.error();
-      auto event = emit_event(tx, core::kReputationsAdded, reputation, now);
+      auto event = emit_event(tx, core::kReputationsAdded, reputation, now, subscribers);
       if (!event) return event.error();
       applied.event = std::move(*event);
     } else if ((*existing)->content != *outcome.result) {
@@ -53,7 +58,7 @@ core::Result<Applied> apply_scan(store::WriteTx& tx, const std::string& tenant_i
       reputation.content = *outcome.result;
       reputation.updated_at = now;
       if (auto updated = tx.update_reputation(reputation); !updated) return updated.error();
-      auto event = emit_event(tx, core::kReputationsUpdated, reputation, now);
+      auto event = emit_event(tx, core::kReputationsUpdated, reputation, now, subscribers);
       if (!event) return event.error();
       applied.event = std::move(*event);
     }
@@ -65,7 +70,7 @@ core::Result<Applied> apply_scan(store::WriteTx& tx, const std::string& tenant_i
   account.scan_count += 1;
   account.next_scan_at = next_scan_time(account, now, jitter);
   account.updated_at = now;
-  if (auto updated = tx.update_account(account); !updated) return updated.error();
+  if (auto recorded = tx.record_scan(account); !recorded) return recorded.error();
   return applied;
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/account.hpp"
 #include "core/reputation.hpp"
+#include "scan/outbox.hpp"
 #include "store/store.hpp"
 
 namespace repute::scan {
@@ -33,5 +34,10 @@ struct Applied {
 // account's source is push or its ongoing refresh is disabled.
 core::Result<Applied> apply_scan(store::WriteTx& tx, const std::string& tenant_id, const std::string& account_id,
                                  const ReadSource& read_source, core::Micros now, double jitter);
+
+// The same for an account already read inside tx (as find_due_scans gives it); its scan columns are written
+// back by seq, and events fan out to the subscriptions cached in subscribers.
+core::Result<Applied> apply_scan_to(store::WriteTx& tx, core::Account& account, const ReadSource& read_source,
+                                    core::Micros now, double jitter, Subscribers& subscribers);
 
 }  // namespace repute::scan

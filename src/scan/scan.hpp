@@ -26,7 +26,7 @@ using Fetch = std::function<void(const std::string& url, std::function<void(Fetc
 
 // Scheduling knobs.
 struct ScanOptions {
-  int claim_batch = 2000;                                 // most scans claimed at once
+  int claim_batch = 512;                                  // most scans claimed (and applied) in one unit of work
   int max_concurrent_fetches = 64;                        // http sources read at once
   core::Micros lease = 60 * core::kMicrosPerSecond;       // a claimed scan is ours this long
   core::Micros idle_poll = core::kMicrosPerSecond;        // the longest sleep between looks at the schedule

@@ -1,10 +1,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <random>
 #include <thread>
 
+#include "core/events.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
 #include "scan/apply_scan.hpp"
@@ -46,6 +48,20 @@ ScanOutcome http_outcome(const FetchResult& fetched, std::size_t max_bytes) {
     }
   }
   return outcome;
+}
+
+// A sandbox account's scan: deterministic values from the account, changed on some periodic scans.
+ScanOutcome read_sandbox(const core::Account& account, const std::optional<core::Reputation>& existing) {
+  ScanOutcome outcome;
+  outcome.result =
+      sandbox_scan(account, account.scan_count, existing ? std::optional(existing->content) : std::nullopt);
+  return outcome;
+}
+
+// The outcome label of repute_scans_total for an applied scan.
+std::string outcome_label(const Applied& applied) {
+  if (!applied.event) return "unchanged";
+  return applied.event->type == core::kReputationsAdded ? "added" : "updated";
 }
 
 class Engine final : public ScanEngine {
@@ -107,13 +123,112 @@ class Engine final : public ScanEngine {
     woken_ = false;
   }
 
-  // Claims due scans and starts them; true when the claim was full (more may be due at once).
+  // What one unit of work of due scans did.
+  struct Batch {
+    int claimed = 0;
+    std::vector<std::string> outcomes;    // the outcome label of each scan applied
+    std::vector<core::Account> to_fetch;  // http accounts, leased, to be read outside the store
+  };
+
+  // Claims due scans and starts them; true when the last claim was full (more may be due at once).
   bool claim_and_start() {
     {
       std::unique_lock lock(mutex_);
       // Do not claim more while http sources are still waiting for a fetch slot.
       if (!pending_fetches_.empty()) return false;
     }
+    if (one_by_one_) {
+      one_by_one_ = false;
+      return claim_each();
+    }
+    // Two units of work wait at the writer at a time: the next is queued while this one commits. Units run in
+    // order on the writer, each seeing what the ones before it wrote, so none takes a scan another applied.
+    auto current = queue_batch();
+    for (;;) {
+      auto next = queue_batch();
+      const bool full = finish_batch(current.get());
+      if (!full || stopping()) return finish_batch(next.get()) && !stopping();
+      current = std::move(next);
+    }
+  }
+
+  bool stopping() {
+    std::lock_guard lock(mutex_);
+    return stopping_;
+  }
+
+  // Queues one unit of work that takes up to claim_batch due scans and does at once what can be done in the
+  // store: sandbox scans are read and applied (events and deliveries included), due push accounts have their
+  // schedule cleared, http accounts are leased for their fetch. No lease is written for what is applied: the
+  // new schedule commits with the scan, or nothing does.
+  std::future<core::Result<Batch>> queue_batch() {
+    const core::Micros now = clock_.now();
+    std::vector<double> jitters(static_cast<std::size_t>(options_.claim_batch));
+    {
+      std::lock_guard lock(mutex_);
+      for (double& jitter : jitters) jitter = options_.jitter * std::uniform_real_distribution<double>(-1.0, 1.0)(random_);
+    }
+    auto promise = std::make_shared<std::promise<core::Result<Batch>>>();
+    auto batch = std::make_shared<Batch>();
+    auto future = promise->get_future();
+    store_.write(
+        [this, now, jitters = std::move(jitters), batch](store::WriteTx& tx) -> core::Status {
+          *batch = {};
+          auto due = tx.find_due_scans(now, options_.claim_batch);
+          if (!due) return due.error();
+          batch->claimed = static_cast<int>(due->size());
+          Subscribers subscribers;
+          for (std::size_t i = 0; i < due->size(); ++i) {
+            core::Account& account = (*due)[i];
+            switch (account.source.type) {
+              case core::Source::Type::kSandbox: {
+                auto applied = apply_scan_to(tx, account, read_sandbox, now, jitters[i], subscribers);
+                if (!applied) return applied.error();
+                batch->outcomes.push_back(outcome_label(*applied));
+                break;
+              }
+              case core::Source::Type::kPush:
+                // Pushed results arrive through the API; a due push account only has its schedule cleared.
+                account.next_scan_at.reset();
+                if (auto recorded = tx.record_scan(account); !recorded) return recorded;
+                break;
+              case core::Source::Type::kHttp:
+                if (auto leased = tx.lease_scan(account, now + options_.lease); !leased) return leased;
+                account.next_scan_at = now + options_.lease;
+                batch->to_fetch.push_back(std::move(account));
+                break;
+            }
+          }
+          return core::ok_status();
+        },
+        [promise, batch](core::Status status) {
+          if (status) {
+            promise->set_value(std::move(*batch));
+          } else {
+            promise->set_value(status.error());
+          }
+        });
+    return future;
+  }
+
+  // Counts a committed batch's scans and starts its fetches; true when it was full.
+  bool finish_batch(core::Result<Batch> batch) {
+    if (!batch) {
+      // Nothing of it was written. The next round takes due scans one unit of work each, so that one scan that
+      // cannot be applied holds up only itself.
+      obs::log_warn("cannot apply a batch of due scans; trying them one by one", {{"error", batch.error().message}});
+      one_by_one_ = true;
+      return false;
+    }
+    for (const std::string& outcome : batch->outcomes) {
+      obs::metrics().add(kScansMetric, {{"source", "sandbox"}, {"outcome", outcome}});
+    }
+    for (core::Account& account : batch->to_fetch) start(std::move(account));
+    return batch->claimed == options_.claim_batch;
+  }
+
+  // Claims due scans with a lease each and applies every scan in its own unit of work.
+  bool claim_each() {
     const core::Micros now = clock_.now();
     std::vector<core::Account> claimed;
     auto status = store_.write_and_wait([&](store::WriteTx& tx) -> core::Status {
@@ -138,12 +253,7 @@ class Engine final : public ScanEngine {
         break;
       }
       case core::Source::Type::kSandbox:
-        apply(account, [](const core::Account& current, const std::optional<core::Reputation>& existing) {
-          ScanOutcome outcome;
-          outcome.result = sandbox_scan(current, current.scan_count,
-                                        existing ? std::optional((*existing).content) : std::nullopt);
-          return outcome;
-        });
+        apply(account, read_sandbox);
         return;
       case core::Source::Type::kPush:
         // Pushed results arrive through the API; a due push account only has its schedule cleared.
@@ -194,25 +304,25 @@ class Engine final : public ScanEngine {
       ++in_progress_;
     }
     const std::string source = core::to_string(account.source.type);
-    auto outcome_label = std::make_shared<std::string>("ok");
+    auto label = std::make_shared<std::string>("ok");
     store_.write(
         [this, tenant = account.tenant_id, id = account.id, read_source = std::move(read_source), now, jitter,
-         outcome_label](store::WriteTx& tx) -> core::Status {
+         label](store::WriteTx& tx) -> core::Status {
           if (!read_source) {
             return apply_push_schedule(tx, tenant, id);
           }
           auto applied = apply_scan(tx, tenant, id, read_source, now, jitter);
           if (!applied) return applied.error();
-          *outcome_label = !applied->event ? "unchanged" : applied->event->type == "reputations.added" ? "added" : "updated";
+          *label = outcome_label(*applied);
           return core::ok_status();
         },
-        [this, source, outcome_label, id = account.id](core::Status status) {
+        [this, source, label, id = account.id](core::Status status) {
           if (!status) {
             obs::log_warn("scan not applied; it is retried when its lease runs out",
                           {{"account", id}, {"error", status.error().message}});
-            *outcome_label = "error";
+            *label = "error";
           }
-          obs::metrics().add(kScansMetric, {{"source", source}, {"outcome", *outcome_label}});
+          obs::metrics().add(kScansMetric, {{"source", source}, {"outcome", *label}});
           std::lock_guard lock(mutex_);
           --in_progress_;
           wake_.notify_all();
@@ -224,7 +334,7 @@ class Engine final : public ScanEngine {
     if (!found) return found.error();
     if (!*found) return core::ok_status();
     (*found)->next_scan_at.reset();
-    return tx.update_account(**found);
+    return tx.record_scan(**found);
   }
 
   store::Store& store_;
@@ -238,6 +348,7 @@ class Engine final : public ScanEngine {
   bool stopping_ = false;
   int in_progress_ = 0;
   int fetches_in_flight_ = 0;
+  bool one_by_one_ = false;  // the last batch failed: the next round applies scans one unit of work each (engine thread)
   std::deque<core::Account> pending_fetches_;
   std::mt19937_64 random_;
   std::thread thread_;

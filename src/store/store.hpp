@@ -90,18 +90,27 @@ class WriteTx {
   // Accounts whose scan is due at now, oldest first; each is leased (next_scan_at = lease_until) so that
   // no one else takes it until the lease runs out.
   virtual Result<std::vector<core::Account>> claim_due_scans(core::Micros now, core::Micros lease_until, int limit) = 0;
+  // Accounts whose scan is due at now, oldest first, not leased: for scans applied in the same unit of work.
+  virtual Result<std::vector<core::Account>> find_due_scans(core::Micros now, int limit) = 0;
+  // Leases one stored account (by seq) until lease_until: its scan is not due again before then.
+  virtual Status lease_scan(const core::Account& account, core::Micros lease_until) = 0;
+  // Writes what a scan changes in a stored account (by seq): connection, scanned_at, next_scan_at,
+  // scan_count, updated_at.
+  virtual Status record_scan(const core::Account& account) = 0;
 
   virtual Result<std::optional<core::Reputation>> find_reputation_by_account(const std::string& account_id) = 0;
   virtual Status insert_reputation(const core::Reputation& reputation) = 0;
   virtual Status update_reputation(const core::Reputation& reputation) = 0;
 
   virtual Status insert_event(const core::Event& event) = 0;
-  virtual Status insert_delivery(const core::Delivery& delivery) = 0;
+  // Stores the delivery and sets its seq.
+  virtual Status insert_delivery(core::Delivery& delivery) = 0;
   // Pending deliveries due at now whose subscription is enabled and not in skip_webhooks (those with
   // enough work in hand already), oldest first; each is leased (next_attempt_at = lease_until).
   virtual Result<std::vector<core::Delivery>> claim_due_deliveries(core::Micros now, core::Micros lease_until, int limit,
                                                                    const std::vector<std::string>& skip_webhooks) = 0;
   virtual Result<std::optional<core::Delivery>> find_delivery(const std::string& tenant_id, const std::string& id) = 0;
+  // Writes a stored delivery's state, attempts, schedule and last outcome (found by seq).
   virtual Status update_delivery(const core::Delivery& delivery) = 0;
   virtual Status insert_attempt(const core::DeliveryAttempt& attempt) = 0;
   virtual Result<std::optional<core::Webhook>> find_webhook_by_id(const std::string& id) = 0;

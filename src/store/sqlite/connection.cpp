@@ -97,8 +97,10 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bo
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<Connection> connection(new Connection(db));
+  // The writer (the connection that creates) keeps its statement journals in memory: each unit of work runs in a
+  // SAVEPOINT, whose journal would otherwise be a temporary file written for every page the unit changes.
   const std::string pragmas = std::string("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=") +
-                              (synchronous_full ? "FULL" : "NORMAL") + ";";
+                              (synchronous_full ? "FULL" : "NORMAL") + ";" + (create ? " PRAGMA temp_store=MEMORY;" : "");
   if (auto status = connection->exec(pragmas); !status) return status.error();
   return connection;
 }

@@ -71,6 +71,8 @@ class Connection {
   Result<Statement> prepare(const std::string& sql);
   // Rows changed by the last statement.
   int changes() const { return sqlite3_changes(db_); }
+  // The rowid of the last row inserted.
+  std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   sqlite3* handle() const { return db_; }
 
  private:

@@ -1,5 +1,7 @@
 #include "store/sqlite/delivery_rows.hpp"
 
+#include <algorithm>
+
 #include "store/sqlite/pages.hpp"
 
 namespace repute::store::sqlite {
@@ -8,9 +10,12 @@ namespace {
 constexpr const char* kEventSelect =
     "SELECT seq, id, tenant_id, type, account_id, user_id, reputation_id, created_at FROM events";
 
-constexpr const char* kDeliverySelect =
-    "SELECT seq, id, tenant_id, event_id, webhook_id, event_type, body, state, attempts, next_attempt_at, "
-    "last_status, last_error, created_at, updated_at, delivered_at FROM deliveries";
+#define REPUTE_DELIVERY_COLUMNS                                                                                  \
+  "seq, id, tenant_id, event_id, webhook_id, event_type, body, state, attempts, next_attempt_at, last_status, "      \
+  "last_error, created_at, updated_at, delivered_at"
+constexpr const char* kDeliverySelect = "SELECT " REPUTE_DELIVERY_COLUMNS " FROM deliveries";
+constexpr const char* kDeliveryReturning = " RETURNING " REPUTE_DELIVERY_COLUMNS;
+#undef REPUTE_DELIVERY_COLUMNS
 
 core::Event read_event(Statement& row) {
   return {row.text(1), row.text(2), row.text(3), row.text(4), row.text(5), row.text(6), row.integer(7)};
@@ -18,6 +23,7 @@ core::Event read_event(Statement& row) {
 
 core::Delivery read_delivery(Statement& row) {
   core::Delivery delivery;
+  delivery.seq = row.integer(0);
   delivery.id = row.text(1);
   delivery.tenant_id = row.text(2);
   delivery.event_id = row.text(3);
@@ -82,7 +88,7 @@ Result<DeliveryCounts> count_deliveries(Connection& db, const std::string& event
 
 namespace {
 
-// Binds a delivery's changing fields as parameters 1..8, its id last (for UPDATE ... WHERE id = ?8).
+// Binds a delivery's changing fields as parameters 1..7.
 Statement& bind_delivery_state(Statement& statement, const core::Delivery& delivery) {
   std::optional<std::int64_t> last_status;
   if (delivery.last_status) last_status = *delivery.last_status;
@@ -92,33 +98,37 @@ Statement& bind_delivery_state(Statement& statement, const core::Delivery& deliv
       .bind(4, last_status)
       .bind(5, delivery.last_error)
       .bind(6, delivery.updated_at)
-      .bind(7, delivery.delivered_at)
-      .bind(8, delivery.id);
+      .bind(7, delivery.delivered_at);
 }
 
 }  // namespace
 
-Status insert_delivery(Connection& db, const core::Delivery& delivery) {
+Status insert_delivery(Connection& db, core::Delivery& delivery) {
   auto statement = db.prepare(
       "INSERT INTO deliveries(state, attempts, next_attempt_at, last_status, last_error, updated_at, delivered_at, id, "
       "tenant_id, event_id, webhook_id, event_type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!statement) return statement.error();
-  return bind_delivery_state(*statement, delivery)
-      .bind(9, delivery.tenant_id)
-      .bind(10, delivery.event_id)
-      .bind(11, delivery.webhook_id)
-      .bind(12, delivery.event_type)
-      .bind(13, delivery.body)
-      .bind(14, delivery.created_at)
-      .run();
+  auto inserted = bind_delivery_state(*statement, delivery)
+                      .bind(8, delivery.id)
+                      .bind(9, delivery.tenant_id)
+                      .bind(10, delivery.event_id)
+                      .bind(11, delivery.webhook_id)
+                      .bind(12, delivery.event_type)
+                      .bind(13, delivery.body)
+                      .bind(14, delivery.created_at)
+                      .run();
+  if (!inserted) return inserted;
+  delivery.seq = db.last_insert_rowid();
+  return core::ok_status();
 }
 
 Status update_delivery(Connection& db, const core::Delivery& delivery) {
+  if (delivery.seq == 0) return core::internal_error("update_delivery: delivery " + delivery.id + " was never stored");
   auto statement = db.prepare(
       "UPDATE deliveries SET state = ?1, attempts = ?2, next_attempt_at = ?3, last_status = ?4, last_error = ?5, "
-      "updated_at = ?6, delivered_at = ?7 WHERE id = ?8");
+      "updated_at = ?6, delivered_at = ?7 WHERE seq = ?8");
   if (!statement) return statement.error();
-  return bind_delivery_state(*statement, delivery).run();
+  return bind_delivery_state(*statement, delivery).bind(8, delivery.seq).run();
 }
 
 Result<std::optional<core::Delivery>> find_delivery(Connection& db, const std::string& tenant_id,
@@ -138,31 +148,30 @@ Result<Page<core::Delivery>> list_deliveries(Connection& db, const std::string& 
 
 Result<std::vector<core::Delivery>> claim_due_deliveries(Connection& db, core::Micros now, core::Micros lease_until,
                                                          int limit, const std::vector<std::string>& skip_webhooks) {
-  // "+webhook_id" keeps the planner on deliveries_due (walked in due order, stopping at the limit): through
-  // deliveries_by_webhook_state it would read and sort every pending delivery of every subscription per claim.
-  std::string sql = std::string(kDeliverySelect) +
-                    " WHERE state = 'pending' AND next_attempt_at <= ? AND +webhook_id IN "
-                    "(SELECT id FROM webhooks WHERE enabled = 1)";
+  // One statement finds and leases the batch. "+webhook_id" keeps the planner on deliveries_due (walked in due
+  // order, stopping at the limit): through deliveries_by_webhook_state it would read and sort every pending
+  // delivery of every subscription per claim.
+  std::string sql =
+      "UPDATE deliveries SET next_attempt_at = ? WHERE seq IN (SELECT seq FROM deliveries WHERE state = 'pending' "
+      "AND next_attempt_at <= ? AND +webhook_id IN (SELECT id FROM webhooks WHERE enabled = 1)";
   if (!skip_webhooks.empty()) {
     sql += " AND +webhook_id NOT IN (";
     for (std::size_t i = 0; i < skip_webhooks.size(); ++i) sql += i ? ", ?" : "?";
     sql += ")";
   }
-  sql += " ORDER BY next_attempt_at LIMIT ?";
+  sql += " ORDER BY next_attempt_at LIMIT ?)";
+  sql += kDeliveryReturning;
   auto statement = db.prepare(sql);
   if (!statement) return statement.error();
   int index = 1;
+  statement->bind(index++, lease_until);
   statement->bind(index++, now);
   for (const auto& id : skip_webhooks) statement->bind(index++, id);
   statement->bind(index, std::int64_t{limit});
   auto due = collect_rows<core::Delivery>(*statement, read_delivery);
   if (!due) return due.error();
-  auto lease = db.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?");
-  if (!lease) return lease.error();
-  for (core::Delivery& delivery : *due) {
-    if (auto status = lease->bind(1, lease_until).bind(2, delivery.id).run(); !status) return status.error();
-    delivery.next_attempt_at = lease_until;
-  }
+  // RETURNING gives no order; store order is creation order.
+  std::sort(due->begin(), due->end(), [](const core::Delivery& a, const core::Delivery& b) { return a.seq < b.seq; });
   return due;
 }
 

@@ -14,7 +14,7 @@ Result<std::optional<core::Event>> find_event(Connection& db, const std::string&
 Result<Page<core::Event>> list_events(Connection& db, const std::string& tenant_id, const PageRequest& page);
 Result<DeliveryCounts> count_deliveries(Connection& db, const std::string& event_id);
 
-Status insert_delivery(Connection& db, const core::Delivery& delivery);
+Status insert_delivery(Connection& db, core::Delivery& delivery);
 Status update_delivery(Connection& db, const core::Delivery& delivery);
 Result<std::optional<core::Delivery>> find_delivery(Connection& db, const std::string& tenant_id, const std::string& id);
 Result<Page<core::Delivery>> list_deliveries(Connection& db, const std::string& tenant_id, const std::string& webhook_id,

@@ -1,5 +1,7 @@
 #include "store/sqlite/resource_rows.hpp"
 
+#include <algorithm>
+
 #include "core/reputation_json.hpp"
 #include "store/sqlite/pages.hpp"
 
@@ -8,10 +10,13 @@ namespace {
 
 constexpr const char* kUserSelect = "SELECT seq, id, tenant_id, external_id, metadata, created_at FROM users";
 
-constexpr const char* kAccountSelect =
-    "SELECT seq, id, tenant_id, user_id, employer, source_type, source_url, change_probability, refresh_frequency, "
-    "ongoing_refresh, connection_status, connection_error_code, connection_error_message, connection_updated_at, "
-    "scanned_at, next_scan_at, scan_count, created_at, updated_at FROM accounts";
+#define REPUTE_ACCOUNT_COLUMNS                                                                                    \
+  "seq, id, tenant_id, user_id, employer, source_type, source_url, change_probability, refresh_frequency, "           \
+  "ongoing_refresh, connection_status, connection_error_code, connection_error_message, connection_updated_at, "      \
+  "scanned_at, next_scan_at, scan_count, created_at, updated_at"
+constexpr const char* kAccountSelect = "SELECT " REPUTE_ACCOUNT_COLUMNS " FROM accounts";
+constexpr const char* kAccountReturning = " RETURNING " REPUTE_ACCOUNT_COLUMNS;
+#undef REPUTE_ACCOUNT_COLUMNS
 
 constexpr const char* kReputationSelect =
     "SELECT seq, id, tenant_id, account_id, user_id, employer, rating, acceptance_rate, ontime_rate, achievements, "
@@ -23,6 +28,7 @@ core::User read_user(Statement& row) {
 
 core::Account read_account(Statement& row) {
   core::Account account;
+  account.seq = row.integer(0);
   account.id = row.text(1);
   account.tenant_id = row.text(2);
   account.user_id = row.text(3);
@@ -175,19 +181,51 @@ Result<bool> delete_account(Connection& db, const std::string& tenant_id, const 
 
 Result<std::vector<core::Account>> claim_due_scans(Connection& db, core::Micros now, core::Micros lease_until,
                                                    int limit) {
+  // One statement leases the batch (RETURNING gives no order: the batch is put in store order).
+  auto statement = db.prepare(
+      std::string("UPDATE accounts SET next_scan_at = ?1 WHERE seq IN (SELECT seq FROM accounts WHERE next_scan_at IS "
+                  "NOT NULL AND next_scan_at <= ?2 ORDER BY next_scan_at LIMIT ?3)") +
+      kAccountReturning);
+  if (!statement) return statement.error();
+  statement->bind(1, lease_until).bind(2, now).bind(3, std::int64_t{limit});
+  auto due = collect_rows<core::Account>(*statement, read_account);
+  if (!due) return due.error();
+  std::sort(due->begin(), due->end(), [](const core::Account& a, const core::Account& b) { return a.seq < b.seq; });
+  return due;
+}
+
+Result<std::vector<core::Account>> find_due_scans(Connection& db, core::Micros now, int limit) {
   auto statement = db.prepare(std::string(kAccountSelect) +
                               " WHERE next_scan_at IS NOT NULL AND next_scan_at <= ? ORDER BY next_scan_at LIMIT ?");
   if (!statement) return statement.error();
   statement->bind(1, now).bind(2, std::int64_t{limit});
-  auto due = collect_rows<core::Account>(*statement, read_account);
-  if (!due) return due.error();
-  auto lease = db.prepare("UPDATE accounts SET next_scan_at = ? WHERE id = ?");
-  if (!lease) return lease.error();
-  for (core::Account& account : *due) {
-    if (auto status = lease->bind(1, lease_until).bind(2, account.id).run(); !status) return status.error();
-    account.next_scan_at = lease_until;
-  }
-  return due;
+  return collect_rows<core::Account>(*statement, read_account);
+}
+
+Status lease_scan(Connection& db, std::int64_t account_seq, core::Micros lease_until) {
+  auto statement = db.prepare("UPDATE accounts SET next_scan_at = ? WHERE seq = ?");
+  if (!statement) return statement.error();
+  return statement->bind(1, lease_until).bind(2, account_seq).run();
+}
+
+Status record_scan(Connection& db, const core::Account& account) {
+  if (account.seq == 0) return core::internal_error("record_scan: account " + account.id + " was never stored");
+  // Only the columns a scan changes, found by rowid: no indexed column but next_scan_at is named.
+  auto statement = db.prepare(
+      "UPDATE accounts SET connection_status = ?1, connection_error_code = ?2, connection_error_message = ?3, "
+      "connection_updated_at = ?4, scanned_at = ?5, next_scan_at = ?6, scan_count = ?7, updated_at = ?8 "
+      "WHERE seq = ?9");
+  if (!statement) return statement.error();
+  return statement->bind(1, account.connection_status)
+      .bind(2, account.connection_error_code)
+      .bind(3, account.connection_error_message)
+      .bind(4, account.connection_updated_at)
+      .bind(5, account.scanned_at)
+      .bind(6, account.next_scan_at)
+      .bind(7, account.scan_count)
+      .bind(8, account.updated_at)
+      .bind(9, account.seq)
+      .run();
 }
 
 Result<std::optional<core::Micros>> next_scan_due(Connection& db) {

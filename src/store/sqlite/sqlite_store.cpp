@@ -174,7 +174,7 @@ class SqliteStore final : public Store {
   void commit_batch(std::vector<Job>& batch) {
     std::vector<Status> outcomes;
     outcomes.reserve(batch.size());
-    Status begun = writer_->exec("BEGIN IMMEDIATE");
+    Status begun = run_fixed("BEGIN IMMEDIATE");
     SqliteWriteTx tx(*writer_);
     if (begun) {
       for (Job& job : batch) {
@@ -186,9 +186,9 @@ class SqliteStore final : public Store {
           break;
         }
       }
-      Status committed = sqlite3_get_autocommit(writer_->handle()) ? Status(core::ok_status()) : writer_->exec("COMMIT");
+      Status committed = sqlite3_get_autocommit(writer_->handle()) ? Status(core::ok_status()) : run_fixed("COMMIT");
       if (!committed) {
-        (void)writer_->exec("ROLLBACK");
+        (void)run_fixed("ROLLBACK");
         for (Status& outcome : outcomes) {
           if (outcome) outcome = committed;
         }
@@ -215,8 +215,15 @@ class SqliteStore final : public Store {
     if (tx.made_scans_due) listener(WorkKind::kScans);
   }
 
+  // Runs one of the writer's fixed statements (BEGIN, SAVEPOINT...), prepared once.
+  Status run_fixed(const char* sql) {
+    auto statement = writer_->prepare(sql);
+    if (!statement) return statement.error();
+    return statement->run();
+  }
+
   Status run_job(SqliteWriteTx& tx, Job& job) {
-    if (auto status = writer_->exec("SAVEPOINT job"); !status) return status;
+    if (auto status = run_fixed("SAVEPOINT job"); !status) return status;
     Status outcome = core::ok_status();
     try {
       outcome = job.work(tx);
@@ -225,8 +232,8 @@ class SqliteStore final : public Store {
     } catch (...) {
       outcome = core::internal_error("unit of work threw a non-standard exception");
     }
-    if (!outcome) (void)writer_->exec("ROLLBACK TO job");
-    if (auto released = writer_->exec("RELEASE job"); !released && outcome) return released;
+    if (!outcome) (void)run_fixed("ROLLBACK TO job");
+    if (auto released = run_fixed("RELEASE job"); !released && outcome) return released;
     return outcome;
   }
 

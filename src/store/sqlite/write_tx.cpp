@@ -90,6 +90,19 @@ Result<std::vector<core::Account>> SqliteWriteTx::claim_due_scans(core::Micros n
   return sqlite::claim_due_scans(db_, now, lease_until, limit);
 }
 
+Result<std::vector<core::Account>> SqliteWriteTx::find_due_scans(core::Micros now, int limit) {
+  return sqlite::find_due_scans(db_, now, limit);
+}
+
+Status SqliteWriteTx::lease_scan(const core::Account& account, core::Micros lease_until) {
+  return sqlite::lease_scan(db_, account.seq, lease_until);
+}
+
+Status SqliteWriteTx::record_scan(const core::Account& account) {
+  made_scans_due = made_scans_due || scan_due_now(account);
+  return sqlite::record_scan(db_, account);
+}
+
 Result<std::optional<core::Reputation>> SqliteWriteTx::find_reputation_by_account(const std::string& account_id) {
   return sqlite::find_reputation_by_account(db_, account_id);
 }
@@ -104,7 +117,7 @@ Status SqliteWriteTx::update_reputation(const core::Reputation& reputation) {
 
 Status SqliteWriteTx::insert_event(const core::Event& event) { return sqlite::insert_event(db_, event); }
 
-Status SqliteWriteTx::insert_delivery(const core::Delivery& delivery) {
+Status SqliteWriteTx::insert_delivery(core::Delivery& delivery) {
   made_deliveries_due = true;
   return sqlite::insert_delivery(db_, delivery);
 }

@@ -32,11 +32,14 @@ class SqliteWriteTx final : public WriteTx {
   Status update_account(const core::Account& account) override;
   Result<bool> delete_account(const std::string& tenant_id, const std::string& id) override;
   Result<std::vector<core::Account>> claim_due_scans(core::Micros now, core::Micros lease_until, int limit) override;
+  Result<std::vector<core::Account>> find_due_scans(core::Micros now, int limit) override;
+  Status lease_scan(const core::Account& account, core::Micros lease_until) override;
+  Status record_scan(const core::Account& account) override;
   Result<std::optional<core::Reputation>> find_reputation_by_account(const std::string& account_id) override;
   Status insert_reputation(const core::Reputation& reputation) override;
   Status update_reputation(const core::Reputation& reputation) override;
   Status insert_event(const core::Event& event) override;
-  Status insert_delivery(const core::Delivery& delivery) override;
+  Status insert_delivery(core::Delivery& delivery) override;
   Result<std::vector<core::Delivery>> claim_due_deliveries(core::Micros now, core::Micros lease_until, int limit,
                                                            const std::vector<std::string>& skip_webhooks) override;
   Result<std::optional<core::Delivery>> find_delivery(const std::string& tenant_id, const std::string& id) override;

@@ -1,10 +1,12 @@
-// Ids: random version 4 UUIDs in canonical form, and random hex secrets.
+// Ids: time-ordered version 7 UUIDs in canonical form, and random hex secrets.
 #include "core/ids.hpp"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 #include <string_view>
 
 namespace repute::core {
@@ -27,10 +29,10 @@ TEST(NewUuid, IsCanonicalLowercase8_4_4_4_12) {
   }
 }
 
-TEST(NewUuid, CarriesVersion4AndTheRfc4122Variant) {
+TEST(NewUuid, CarriesVersion7AndTheRfc4122Variant) {
   for (int i = 0; i < 200; ++i) {
     const std::string id = new_uuid();
-    EXPECT_EQ(id[14], '4') << id;
+    EXPECT_EQ(id[14], '7') << id;
     EXPECT_NE(std::string_view("89ab").find(id[19]), std::string_view::npos) << id;
   }
 }
@@ -41,6 +43,27 @@ TEST(NewUuid, NeverRepeats) {
   EXPECT_EQ(seen.size(), 10'000u);
 }
 
+TEST(NewUuid, StartsWithTheCreationTimeInMilliseconds) {
+  const auto now = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const long long before = now();
+  const std::string id = new_uuid();
+  const long long after = now();
+  const long long stamped = std::stoll(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
+  EXPECT_GE(stamped, before) << id;
+  EXPECT_LE(stamped, after) << id;
+}
+
+TEST(NewUuid, SortByCreationMillisecond) {
+  const std::string first = new_uuid();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const std::string second = new_uuid();
+  EXPECT_LT(first, second);
+}
+
 TEST(NewUuid, RandomBitsVary) {
   // Every random hex position takes more than one value over many ids (a stuck nibble would show).
   std::set<char> values[36];
@@ -48,8 +71,8 @@ TEST(NewUuid, RandomBitsVary) {
     const std::string id = new_uuid();
     for (std::size_t p = 0; p < id.size(); ++p) values[p].insert(id[p]);
   }
-  for (std::size_t p = 0; p < 36; ++p) {
-    if (p == 8 || p == 13 || p == 18 || p == 23 || p == 14) continue;
+  for (std::size_t p = 15; p < 36; ++p) {  // the time prefix (and version) change slowly; the rest is random
+    if (p == 18 || p == 23) continue;
     EXPECT_GT(values[p].size(), 1u) << "position " << p;
   }
   EXPECT_EQ(values[19].size(), 4u);  // the variant nibble is one of 8, 9, a, b
