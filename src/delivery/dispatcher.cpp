@@ -5,15 +5,22 @@
 namespace repute::delivery {
 namespace {
 
-// The Dispatcher the caller holds; stopping it (or letting it go) stops the engine.
+// The Dispatcher the caller holds; stopping it (or letting it go) stops the engine and takes it off the store's
+// handoff.
 class EngineHandle final : public Dispatcher {
  public:
-  explicit EngineHandle(std::shared_ptr<DeliveryEngine> engine) : engine_(std::move(engine)) {}
-  ~EngineHandle() override { engine_->stop(); }
+  EngineHandle(store::Store& store, std::shared_ptr<DeliveryEngine> engine) : store_(store), engine_(std::move(engine)) {
+    store_.set_delivery_handoff(engine_);
+  }
+  ~EngineHandle() override { stop(); }
   void wake() override { engine_->wake(); }
-  void stop() override { engine_->stop(); }
+  void stop() override {
+    store_.set_delivery_handoff(nullptr);
+    engine_->stop();
+  }
 
  private:
+  store::Store& store_;
   std::shared_ptr<DeliveryEngine> engine_;
 };
 
@@ -37,7 +44,7 @@ std::unique_ptr<Dispatcher> launch(store::Store& store, DeliveryOptions options,
   auto engine = std::make_shared<DeliveryEngine>(store, std::move(options), clock, client, std::move(owned_client));
   engine->start();
   engine->wake();
-  return std::make_unique<EngineHandle>(std::move(engine));
+  return std::make_unique<EngineHandle>(store, std::move(engine));
 }
 
 }  // namespace

@@ -22,6 +22,9 @@ constexpr core::Micros kIdlePoll = 1000 * kMillis;
 constexpr core::Micros kRecheckGap = 50 * kMillis;
 // Each subscription may have this many times its in-flight cap in hand (in flight, or claimed and waiting).
 constexpr int kPrefetchFactor = 4;
+// At most this many subscriptions' addresses are remembered for handed-over deliveries (then all are forgotten and
+// learnt again from claims).
+constexpr std::size_t kMaxAddresses = 10'000;
 // How long stop() waits for the last outcomes to be committed.
 constexpr auto kRecordWait = std::chrono::seconds(10);
 
@@ -256,10 +259,12 @@ void DeliveryEngine::on_claimed(ClaimedBatch& batch, int limit, const core::Stat
       obs::log_warn("cannot claim due deliveries", {{"error", status.error().message}});
       next_check_at_ = now + kIdlePoll;
     } else {
+      if (addresses_.size() > kMaxAddresses) addresses_.clear();
       for (const core::Webhook& webhook : batch.webhooks) {
         Target& target = targets_[webhook.id];
         target.url = webhook.url;
         target.secret = webhook.secret;
+        addresses_[webhook.id] = {webhook.url, webhook.secret};
       }
       const auto claimed = static_cast<int>(batch.deliveries.size());
       for (core::Delivery& delivery : batch.deliveries) {
@@ -319,6 +324,50 @@ void DeliveryEngine::on_recorded(const std::vector<std::string>& ids, const std:
     if (stopping_) changed_.notify_all();
   }
   perform(actions);
+}
+
+std::optional<core::Micros> DeliveryEngine::reserve(const std::string& webhook_id, core::Micros now) {
+  std::lock_guard lock(mutex_);
+  if (stopping_ || in_flight_ + queued_ + reserved_ >= options_.max_in_flight) return std::nullopt;
+  if (!addresses_.count(webhook_id)) return std::nullopt;  // its address is learnt from a claim first
+  if (auto found = targets_.find(webhook_id); found != targets_.end()) {
+    if (found->second.gone || saturated(found->second)) return std::nullopt;
+  }
+  ++reserved_;
+  return now + options_.lease;
+}
+
+void DeliveryEngine::adopt(std::vector<core::Delivery> deliveries, int reserved) {
+  Actions actions;
+  {
+    std::lock_guard lock(mutex_);
+    reserved_ -= reserved;
+    const core::Micros now = clock_.now();
+    for (core::Delivery& delivery : deliveries) {
+      if (!held_.insert(delivery.id).second) continue;
+      auto address = addresses_.find(delivery.webhook_id);
+      Target* target = address == addresses_.end() ? nullptr : &targets_[delivery.webhook_id];
+      if (stopping_ || !target || target->gone) {
+        // Its subscription changed (or is going) since the reservation: handed back due now, to be claimed with
+        // what the store says of its subscription.
+        outcomes_.push_back(OutcomeRules::release(std::move(delivery), now));
+        continue;
+      }
+      target->url = address->second.url;
+      target->secret = address->second.secret;
+      ready_.insert(delivery.webhook_id);
+      target->queued.push_back(std::move(delivery));
+      ++queued_;
+    }
+    plan(actions, now);
+    if (stopping_) changed_.notify_all();
+  }
+  perform(actions);
+}
+
+void DeliveryEngine::forget_subscriptions() {
+  std::lock_guard lock(mutex_);
+  addresses_.clear();
 }
 
 void DeliveryEngine::release_queued(Target& target, core::Micros now) {

@@ -30,12 +30,14 @@
 namespace repute::delivery {
 
 // The engine; shared with its own callbacks, so a late answer or commit never outlives it.
-class DeliveryEngine : public std::enable_shared_from_this<DeliveryEngine> {
+// It is also the store's DeliveryHandoff: while it has a free slot, a delivery made by a commit is stored already
+// leased to it and handed over when that commit is done, without a claim of its own.
+class DeliveryEngine final : public store::DeliveryHandoff, public std::enable_shared_from_this<DeliveryEngine> {
  public:
   // Sends through client; owned_client (when given) is the same client, stopped and freed by the engine.
   DeliveryEngine(store::Store& store, DeliveryOptions options, const core::Clock& clock, HttpClient& client,
                  std::unique_ptr<HttpClient> owned_client);
-  ~DeliveryEngine();
+  ~DeliveryEngine() override;
 
   // Starts the timer thread; called once, right after construction.
   void start();
@@ -43,6 +45,11 @@ class DeliveryEngine : public std::enable_shared_from_this<DeliveryEngine> {
   void wake();
   // Stops claiming, waits (bounded) for attempts in flight, records every outcome. Idempotent.
   void stop();
+
+  // DeliveryHandoff, called on the store's writer thread.
+  std::optional<core::Micros> reserve(const std::string& webhook_id, core::Micros now) override;
+  void adopt(std::vector<core::Delivery> deliveries, int reserved) override;
+  void forget_subscriptions() override;
 
  private:
   // One subscription as the engine sees it.
@@ -52,6 +59,12 @@ class DeliveryEngine : public std::enable_shared_from_this<DeliveryEngine> {
     int in_flight = 0;
     std::deque<core::Delivery> queued;  // claimed, waiting for the per-subscription or the global cap
     bool gone = false;                  // answered 410; its disabling is not committed yet
+  };
+
+  // Where a subscription's deliveries go, as the last claim read it.
+  struct Address {
+    std::string url;
+    std::optional<std::string> secret;
   };
 
   // An attempt to start: the delivery, where it goes, and the attempt's time.
@@ -98,8 +111,10 @@ class DeliveryEngine : public std::enable_shared_from_this<DeliveryEngine> {
   std::unordered_set<std::string> held_;             // delivery ids claimed and not yet recorded
   std::set<std::string> skipped_;                    // webhooks left out of the last claim
   std::vector<Outcome> outcomes_;                    // decided, not yet handed to the store
+  std::unordered_map<std::string, Address> addresses_;  // by webhook id: whom handed-over deliveries go to
   int in_flight_ = 0;
   int queued_ = 0;
+  int reserved_ = 0;  // slots promised to deliveries of commits not yet done
   bool look_ = true;        // there may be due work: claim when there is room
   bool claiming_ = false;   // a claim is in the store's queue
   bool recording_ = false;  // a batch of outcomes is in the store's queue

@@ -130,6 +130,23 @@ enum class WorkKind { kDeliveries, kScans };
 // Told after a commit that made deliveries or scans due; runs on a store thread and must be quick.
 using WorkListener = std::function<void(WorkKind)>;
 
+// Takes deliveries as they are made, so that they need no claim of their own: while it has room, a new delivery is
+// stored already leased to it (next_attempt_at = the lease's end) and handed over once its unit of work commits:
+// one commit less between an event and its first attempt. Called on the store's writer thread; must be quick.
+class DeliveryHandoff {
+ public:
+  virtual ~DeliveryHandoff() = default;
+  // Room for one more delivery to webhook_id at now: the end of its lease, or nullopt (it is stored due, and
+  // claimed as usual).
+  virtual std::optional<core::Micros> reserve(const std::string& webhook_id, core::Micros now) = 0;
+  // After a batch's commit: `reserved` reservations are over, and deliveries (those made by units of work that
+  // committed) are the taker's to send. A delivery it cannot send waits out its lease and is claimed then.
+  virtual void adopt(std::vector<core::Delivery> deliveries, int reserved) = 0;
+  // A commit changed or deleted subscriptions: whatever the taker knows of their URLs and secrets is stale.
+  // Called before that commit's adopt().
+  virtual void forget_subscriptions() = 0;
+};
+
 // The store. Reads may be called from any thread; writes are queued.
 class Store {
  public:
@@ -177,6 +194,8 @@ class Store {
 
   // Sets who is told when committed work makes deliveries or scans due (one listener; set before use).
   virtual void set_work_listener(WorkListener listener) = 0;
+  // Sets (or, with nullptr, clears) who takes new deliveries as they are made (one taker).
+  virtual void set_delivery_handoff(std::shared_ptr<DeliveryHandoff> handoff) = 0;
 
   // Ok when the database answers.
   virtual Status ping() = 0;

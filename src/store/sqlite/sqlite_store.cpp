@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "obs/log.hpp"
 #include "store/sqlite/delivery_rows.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/resource_rows.hpp"
@@ -19,8 +20,20 @@ namespace {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(std::string path, StoreOptions options, std::unique_ptr<Connection> writer)
-      : path_(std::move(path)), options_(options), writer_(std::move(writer)), thread_([this] { writer_loop(); }) {}
+  SqliteStore(std::string path, StoreOptions options, std::unique_ptr<Connection> writer,
+              std::unique_ptr<Connection> checkpointer)
+      : path_(std::move(path)),
+        options_(options),
+        writer_(std::move(writer)),
+        checkpointer_(std::move(checkpointer)),
+        thread_([this] { writer_loop(); }),
+        checkpoint_thread_([this] { checkpoint_loop(); }) {
+    // The writer never checkpoints by itself (that copies pages into the database file and syncs it, which would
+    // hold up every commit behind it): after each commit it says how long the WAL is, and the checkpoint thread
+    // does the copying on its own connection, beside the writer.
+    (void)writer_->exec("PRAGMA wal_autocheckpoint=0");
+    sqlite3_wal_hook(writer_->handle(), &SqliteStore::on_wal_commit, this);
+  }
   ~SqliteStore() override { close(); }
 
   void write(Work work, Done done) override {
@@ -111,6 +124,11 @@ class SqliteStore final : public Store {
     listener_ = std::move(listener);
   }
 
+  void set_delivery_handoff(std::shared_ptr<DeliveryHandoff> handoff) override {
+    std::lock_guard lock(mutex_);
+    handoff_ = std::move(handoff);
+  }
+
   void close() override {
     {
       std::lock_guard lock(mutex_);
@@ -119,7 +137,14 @@ class SqliteStore final : public Store {
       wake_.notify_one();
     }
     thread_.join();
-    writer_.reset();
+    {
+      std::lock_guard lock(checkpoint_mutex_);
+      checkpoint_exit_ = true;
+    }
+    checkpoint_wake_.notify_one();
+    checkpoint_thread_.join();
+    checkpointer_.reset();
+    writer_.reset();  // the last connection out checkpoints what is left and removes the WAL
     std::lock_guard lock(readers_mutex_);
     idle_readers_.clear();
   }
@@ -176,9 +201,18 @@ class SqliteStore final : public Store {
     outcomes.reserve(batch.size());
     Status begun = run_fixed("BEGIN IMMEDIATE");
     SqliteWriteTx tx(*writer_);
+    std::shared_ptr<DeliveryHandoff> handoff;
+    {
+      std::lock_guard lock(mutex_);
+      handoff = handoff_;
+    }
+    tx.handoff = handoff.get();
     if (begun) {
       for (Job& job : batch) {
+        const std::size_t handed_before = tx.handed.size();
         outcomes.push_back(run_job(tx, job));
+        // What a rolled-back unit made does not exist.
+        if (!outcomes.back()) tx.handed.resize(handed_before);
         if (sqlite3_get_autocommit(writer_->handle()) && !outcomes.back()) {
           // SQLite rolled the whole transaction back itself (disk full, I/O error): nothing of the
           // batch is kept, so every job hears of it.
@@ -198,6 +232,8 @@ class SqliteStore final : public Store {
     }
     bool committed_any = false;
     for (const Status& outcome : outcomes) committed_any = committed_any || outcome.ok();
+    if (handoff && tx.changed_webhooks && committed_any) handoff->forget_subscriptions();
+    if (handoff && tx.reserved > 0) handoff->adopt(committed_any ? std::move(tx.handed) : std::vector<core::Delivery>{}, tx.reserved);
     if (committed_any) notify(tx);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].done) batch[i].done(std::move(outcomes[i]));
@@ -213,6 +249,42 @@ class SqliteStore final : public Store {
     if (!listener) return;
     if (tx.made_deliveries_due) listener(WorkKind::kDeliveries);
     if (tx.made_scans_due) listener(WorkKind::kScans);
+  }
+
+  // The writer's WAL hook, after each commit: wakes the checkpoint thread once the WAL holds a checkpoint's worth
+  // of pages, and checkpoints on the writer itself (PASSIVE: it waits for no one) if the WAL grows far beyond that,
+  // so that it stays bounded even when the checkpoint thread falls behind.
+  static int on_wal_commit(void* self, sqlite3* db, const char*, int pages) {
+    auto* store = static_cast<SqliteStore*>(self);
+    if (pages >= kCheckpointPages) {
+      {
+        std::lock_guard lock(store->checkpoint_mutex_);
+        store->checkpoint_due_ = true;
+      }
+      store->checkpoint_wake_.notify_one();
+    }
+    if (pages >= kWriterCheckpointPages) {
+      (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+    return SQLITE_OK;
+  }
+
+  void checkpoint_loop() {
+    std::unique_lock lock(checkpoint_mutex_);
+    for (;;) {
+      checkpoint_wake_.wait(lock, [this] { return checkpoint_due_ || checkpoint_exit_; });
+      if (checkpoint_exit_) return;
+      checkpoint_due_ = false;
+      lock.unlock();
+      int wal_pages = 0;
+      int copied = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                               &wal_pages, &copied);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        obs::log_warn("WAL checkpoint failed", {{"error", sqlite3_errstr(rc)}, {"wal_pages", wal_pages}});
+      }
+      lock.lock();
+    }
   }
 
   // Runs one of the writer's fixed statements (BEGIN, SAVEPOINT...), prepared once.
@@ -246,7 +318,19 @@ class SqliteStore final : public Store {
   std::deque<Job> queue_;
   bool closing_ = false;
   WorkListener listener_;
+  std::shared_ptr<DeliveryHandoff> handoff_;
+  std::unique_ptr<Connection> checkpointer_;
   std::thread thread_;
+
+  // A checkpoint is due once the WAL holds this many pages (SQLite's own default); past the second figure the
+  // writer checkpoints too.
+  static constexpr int kCheckpointPages = 1000;
+  static constexpr int kWriterCheckpointPages = 20'000;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_;
+  bool checkpoint_due_ = false;
+  bool checkpoint_exit_ = false;
+  std::thread checkpoint_thread_;
 
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;
@@ -263,7 +347,9 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path, const 
   auto writer = Connection::open(path, true, options.synchronous_full);
   if (!writer) return writer.error();
   if (auto migrated = migrate(**writer); !migrated) return migrated.error();
-  return std::unique_ptr<Store>(new SqliteStore(path, options, std::move(*writer)));
+  auto checkpointer = Connection::open(path, false, options.synchronous_full);
+  if (!checkpointer) return checkpointer.error();
+  return std::unique_ptr<Store>(new SqliteStore(path, options, std::move(*writer), std::move(*checkpointer)));
 }
 
 }  // namespace repute::store::sqlite

@@ -40,10 +40,19 @@ Status SqliteWriteTx::insert_webhook(const core::Webhook& webhook) { return sqli
 Status SqliteWriteTx::update_webhook(const core::Webhook& webhook) {
   // Re-enabling a subscription releases the deliveries that waited for it.
   made_deliveries_due = made_deliveries_due || webhook.enabled;
+  if (handoff && !changed_webhooks) {
+    // Recording outcomes updates subscriptions all the time (last_sent_at); only a new address, secret or
+    // switch makes what the delivery engine holds stale.
+    auto before = sqlite::find_webhook_by_id(db_, webhook.id);
+    if (!before) return before.error();
+    changed_webhooks = !*before || (*before)->url != webhook.url || (*before)->secret != webhook.secret ||
+                       (*before)->enabled != webhook.enabled;
+  }
   return sqlite::update_webhook(db_, webhook);
 }
 
 Result<bool> SqliteWriteTx::delete_webhook(const std::string& tenant_id, const std::string& id) {
+  changed_webhooks = true;
   return sqlite::delete_webhook(db_, tenant_id, id);
 }
 
@@ -118,8 +127,20 @@ Status SqliteWriteTx::update_reputation(const core::Reputation& reputation) {
 Status SqliteWriteTx::insert_event(const core::Event& event) { return sqlite::insert_event(db_, event); }
 
 Status SqliteWriteTx::insert_delivery(core::Delivery& delivery) {
-  made_deliveries_due = true;
-  return sqlite::insert_delivery(db_, delivery);
+  std::optional<core::Micros> lease;
+  // Not after a subscription changed in this batch: the taker may still hold its old URL or secret.
+  if (handoff && !changed_webhooks && delivery.state == core::DeliveryState::kPending) {
+    lease = handoff->reserve(delivery.webhook_id, delivery.next_attempt_at.value_or(delivery.created_at));
+  }
+  if (!lease) {
+    made_deliveries_due = true;
+    return sqlite::insert_delivery(db_, delivery);
+  }
+  ++reserved;
+  delivery.next_attempt_at = lease;
+  if (auto status = sqlite::insert_delivery(db_, delivery); !status) return status;
+  handed.push_back(delivery);
+  return core::ok_status();
 }
 
 Result<std::vector<core::Delivery>> SqliteWriteTx::claim_due_deliveries(core::Micros now, core::Micros lease_until,

@@ -1,6 +1,8 @@
 #pragma once
 // WriteTx on the SQLite writer connection.
 #include "store/sqlite/connection.hpp"
+#include <vector>
+
 #include "store/store.hpp"
 
 namespace repute::store::sqlite {
@@ -13,6 +15,12 @@ class SqliteWriteTx final : public WriteTx {
   // Whether the work so far made deliveries or scans due; reset by the writer for each batch.
   bool made_deliveries_due = false;
   bool made_scans_due = false;
+  // Where new deliveries go (may be null), the deliveries stored leased to it, and how many reservations the
+  // batch took (the writer hands both over after the commit, minus what units that rolled back made).
+  DeliveryHandoff* handoff = nullptr;
+  bool changed_webhooks = false;
+  std::vector<core::Delivery> handed;
+  int reserved = 0;
 
   Result<core::Tenant> ensure_tenant(const std::string& name, core::Micros now) override;
   Status insert_api_key(const core::ApiKey& key) override;
