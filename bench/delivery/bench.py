@@ -220,18 +220,26 @@ def subscribe(repute, nginx_port):
                                                  "url": f"http://127.0.0.1:{nginx_port}/hook/{i}", "secret": SECRET})
 
 
+def uuid7():
+    """A version 7 UUID (Unix milliseconds, then random bits), as repute makes its ids."""
+    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # variant
+    return str(uuid.UUID(int=value))
+
+
 def queue_deliveries(db, count):
     connection = sqlite3.connect(db)
     hooks = connection.execute("SELECT id, tenant_id, name FROM webhooks ORDER BY seq").fetchall()
     now = int(time.time() * 1e6)
     rows = []
     for _ in range(count // len(hooks)):
-        event, account, user, reputation = (str(uuid.uuid4()) for _ in range(4))
+        event, account, user, reputation = (uuid7() for _ in range(4))
         for webhook_id, tenant, name in hooks:
             body = json.dumps({"event": "reputations.added", "name": name,
                                "data": {"account": account, "user": user, "reputation": reputation}},
                               separators=(",", ":"))
-            rows.append((str(uuid.uuid4()), tenant, event, webhook_id, "reputations.added", body, "pending", 0, now,
+            rows.append((uuid7(), tenant, event, webhook_id, "reputations.added", body, "pending", 0, now,
                          now, now))
     connection.executemany(
         "INSERT INTO deliveries(id, tenant_id, event_id, webhook_id, event_type, body, state, attempts, "

@@ -264,6 +264,8 @@ class SqliteStore final : public Store {
       store->checkpoint_wake_.notify_one();
     }
     if (pages >= kWriterCheckpointPages) {
+      // After the checkpoint thread's run (two at once would only make one of them fail as busy).
+      std::lock_guard running(store->checkpoint_run_mutex_);
       (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     }
     return SQLITE_OK;
@@ -278,8 +280,12 @@ class SqliteStore final : public Store {
       lock.unlock();
       int wal_pages = 0;
       int copied = 0;
-      const int rc = sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                               &wal_pages, &copied);
+      int rc;
+      {
+        std::lock_guard running(checkpoint_run_mutex_);
+        rc = sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages,
+                                       &copied);
+      }
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         obs::log_warn("WAL checkpoint failed", {{"error", sqlite3_errstr(rc)}, {"wal_pages", wal_pages}});
       }
@@ -322,10 +328,12 @@ class SqliteStore final : public Store {
   std::unique_ptr<Connection> checkpointer_;
   std::thread thread_;
 
-  // A checkpoint is due once the WAL holds this many pages (SQLite's own default); past the second figure the
-  // writer checkpoints too.
+  // A checkpoint is due once the WAL holds this many pages (SQLite's own default). Past the second figure the writer
+  // checkpoints too: while commits keep coming, the checkpoint thread never catches up with the last frame, and
+  // only a checkpoint that does lets the next commit start the WAL over; the writer's own copies what is left.
   static constexpr int kCheckpointPages = 1000;
-  static constexpr int kWriterCheckpointPages = 20'000;
+  static constexpr int kWriterCheckpointPages = 4000;
+  std::mutex checkpoint_run_mutex_;  // held while a checkpoint runs, by the thread or the writer
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_wake_;
   bool checkpoint_due_ = false;

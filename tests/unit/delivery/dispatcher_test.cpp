@@ -191,6 +191,59 @@ TEST_F(DispatcherTest, NewWorkIsSentAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 300ms);  // woken by the commit, not by a poll
 }
 
+// Once the engine knows a subscription (from a claim), a new delivery to it is stored already leased to the engine
+// and sent when its commit is done, with no claim of its own; a changed URL is never used stale.
+TEST_F(DispatcherTest, NewDeliveriesAreHandedToTheEngineAtCommitAndFollowAChangedUrl) {
+  LoopbackServer receiver([](const ReceivedRequest&) { return http_reply(200); });
+  const std::string hook = add_webhook(receiver.url("/a"));
+  start(options());
+  // Inserts one delivery and says whether it was stored leased (handed over) rather than due now.
+  const auto add_one = [&]() {
+    bool handed = false;
+    EXPECT_TRUE(store_
+                    ->write_and_wait([&](store::WriteTx& tx) -> core::Status {
+                      core::Delivery delivery;
+                      delivery.id = core::new_uuid();
+                      delivery.tenant_id = tenant_id_;
+                      delivery.event_id = core::new_uuid();
+                      delivery.webhook_id = hook;
+                      delivery.event_type = "reputations.added";
+                      delivery.body = R"({"event":"reputations.added"})";
+                      delivery.created_at = delivery.updated_at = core::system_clock().now();
+                      delivery.next_attempt_at = delivery.created_at;
+                      if (auto status = tx.insert_delivery(delivery); !status) return status;
+                      handed = *delivery.next_attempt_at > delivery.created_at + core::kMicrosPerSecond;
+                      return core::ok_status();
+                    })
+                    .ok());
+    return handed;
+  };
+  const auto arrivals = [&](const std::string& path) {
+    std::size_t count = 0;
+    for (const ReceivedRequest& request : receiver.requests()) count += request.target == path;
+    return count;
+  };
+
+  EXPECT_FALSE(add_one()) << "unknown to the engine yet: stored due, claimed";
+  ASSERT_TRUE(eventually([&] { return arrivals("/a") == 1; }));
+  EXPECT_TRUE(add_one()) << "known now: handed over";
+  ASSERT_TRUE(eventually([&] { return arrivals("/a") == 2; }));
+
+  core::Webhook moved = webhook(hook);
+  moved.url = receiver.url("/b");
+  ASSERT_TRUE(store_->write_and_wait([&](store::WriteTx& tx) { return tx.update_webhook(moved); }).ok());
+  EXPECT_FALSE(add_one()) << "its subscription changed: claimed again, with the new URL";
+  ASSERT_TRUE(eventually([&] { return arrivals("/b") == 1; }));
+  EXPECT_TRUE(add_one());
+  ASSERT_TRUE(eventually([&] { return arrivals("/b") == 2; }));
+  EXPECT_EQ(arrivals("/a"), 2u);
+  auto delivered_count = [&] {
+    auto page = store_->list_deliveries(tenant_id_, hook, core::DeliveryState::kDelivered, {200, std::nullopt});
+    return page ? page->items.size() : 0u;
+  };
+  EXPECT_TRUE(eventually([&] { return delivered_count() == 4; })) << "every outcome recorded";
+}
+
 TEST_F(DispatcherTest, RetriesOnTheScheduleWithTheSameIdAndBody) {
   std::atomic<int> calls{0};
   LoopbackServer receiver([&calls](const ReceivedRequest&) { return http_reply(++calls <= 2 ? 500 : 200, "nope"); });

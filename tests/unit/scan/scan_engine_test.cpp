@@ -2,6 +2,7 @@
 // refresh_frequency, a schedule that survives a restart, the cap on concurrent fetches, the http outcomes,
 // and a scheduler that sleeps rather than spins while work waits.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <atomic>
@@ -557,6 +558,40 @@ TEST_F(ScanEngineTest, TheSchedulerDoesNotSpinWhileScansWaitForAFetchSlot) {
   // clock a few times per scan; thousands of reads mean it was spinning.
   EXPECT_LT(clock_.reads() - reads_before, 500) << "clock reads during one second of queued fetches";
   EXPECT_LE(sources_.most_in_flight(), 1);
+}
+
+// Due sandbox scans are applied in batches, one unit of work each; a scan that cannot be written must not hold
+// up the others of its batch (nor those after it), and is itself applied once it can be.
+TEST_F(ScanEngineTest, OneScanThatCannotBeAppliedHoldsUpOnlyItself) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back(make_account());
+  const std::string poisoned = ids[7];
+  sqlite3* side = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_.path() / "repute.db").c_str(), &side, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(side, 5000);
+  const auto exec = [side](const std::string& sql) {
+    ASSERT_EQ(sqlite3_exec(side, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(side);
+  };
+  exec("CREATE TRIGGER poisoned BEFORE UPDATE OF scan_count ON accounts WHEN OLD.id = '" + poisoned +
+       "' BEGIN SELECT RAISE(ABORT, 'injected'); END");
+
+  ScanOptions options;
+  options.claim_batch = 8;
+  options.lease = core::kMicrosPerSecond;
+  start_engine(options);
+  for (const std::string& id : ids) {
+    if (id == poisoned) continue;
+    EXPECT_TRUE(eventually([&] { return scan_count(id) == 1; }, 5000ms)) << id;
+  }
+  EXPECT_EQ(scan_count(poisoned), 0);
+  EXPECT_TRUE(reputations_of(poisoned).empty());
+  EXPECT_EQ(event_types().size(), 19u) << "nothing of the failed scan was kept, nothing else was lost";
+
+  exec("DROP TRIGGER poisoned");
+  sqlite3_close(side);
+  EXPECT_TRUE(eventually([&] { return scan_count(poisoned) == 1; }, 5000ms)) << "applied once it can be";
+  EXPECT_EQ(event_types().size(), 20u);
+  for (const std::string& id : ids) EXPECT_EQ(scan_count(id), 1) << "each scanned once: " << id;
 }
 
 TEST(StartScanEngine, RefusesNonsenseOptions) {
