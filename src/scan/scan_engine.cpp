@@ -132,11 +132,7 @@ class Engine final : public ScanEngine {
 
   // Claims due scans and starts them; true when the last claim was full (more may be due at once).
   bool claim_and_start() {
-    {
-      std::unique_lock lock(mutex_);
-      // Do not claim more while http sources are still waiting for a fetch slot.
-      if (!pending_fetches_.empty()) return false;
-    }
+    if (waiting_for_fetch_slots()) return false;
     if (one_by_one_) {
       one_by_one_ = false;
       return claim_each();
@@ -147,7 +143,7 @@ class Engine final : public ScanEngine {
     for (;;) {
       auto next = queue_batch();
       const bool full = finish_batch(current.get());
-      if (!full || stopping()) return finish_batch(next.get()) && !stopping();
+      if (!full || stopping() || waiting_for_fetch_slots()) return finish_batch(next.get()) && !stopping();
       current = std::move(next);
     }
   }
@@ -155,6 +151,12 @@ class Engine final : public ScanEngine {
   bool stopping() {
     std::lock_guard lock(mutex_);
     return stopping_;
+  }
+
+  // Claimed http scans wait for a fetch slot: claiming more would only make them wait longer.
+  bool waiting_for_fetch_slots() {
+    std::lock_guard lock(mutex_);
+    return !pending_fetches_.empty();
   }
 
   // Queues one unit of work that takes up to claim_batch due scans and does at once what can be done in the
@@ -272,6 +274,12 @@ class Engine final : public ScanEngine {
         if (pending_fetches_.empty() || fetches_in_flight_ >= options_.max_concurrent_fetches) return;
         account = std::move(pending_fetches_.front());
         pending_fetches_.pop_front();
+        // A fetch starts only while half its lease is left: one that waited longer for a slot is dropped, and
+        // claimed again once its lease runs out, so that no account is ever fetched twice at once.
+        if (clock_.now() > account.next_scan_at.value_or(0) - options_.lease / 2) {
+          obs::log_debug("scan dropped: its lease ran low while it waited for a fetch slot", {{"account", account.id}});
+          continue;
+        }
         ++fetches_in_flight_;
         ++in_progress_;
       }

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -592,6 +593,27 @@ TEST_F(ScanEngineTest, OneScanThatCannotBeAppliedHoldsUpOnlyItself) {
   EXPECT_TRUE(eventually([&] { return scan_count(poisoned) == 1; }, 5000ms)) << "applied once it can be";
   EXPECT_EQ(event_types().size(), 20u);
   for (const std::string& id : ids) EXPECT_EQ(scan_count(id), 1) << "each scanned once: " << id;
+}
+
+// An http scan that waited for a fetch slot until its lease ran low is not fetched on that claim: its lease runs out
+// and it is claimed again, so it is never fetched twice at once nor applied twice.
+TEST_F(ScanEngineTest, AScanWhoseLeaseRanLowWaitingForASlotIsClaimedAgainNotFetchedTwice) {
+  ScanOptions options;
+  options.max_concurrent_fetches = 1;
+  options.lease = core::kMicrosPerSecond;
+  sources_.set_delay(400ms);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(make_account(http("http://127.0.0.1:9/source/" + std::to_string(i))));
+  start_engine(options);
+  for (const std::string& id : ids) {
+    EXPECT_TRUE(eventually([&] { return account(id).connection_status == "connected"; }, 8000ms)) << id;
+  }
+  std::this_thread::sleep_for(1500ms);  // past every lease: a second fetch would have been applied by now
+  for (const std::string& id : ids) EXPECT_EQ(scan_count(id), 1) << id;
+  const auto urls = sources_.urls();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(std::count(urls.begin(), urls.end(), "http://127.0.0.1:9/source/" + std::to_string(i)), 1) << i;
+  }
 }
 
 TEST(StartScanEngine, RefusesNonsenseOptions) {
