@@ -18,6 +18,8 @@ namespace repute::scan {
 namespace {
 
 constexpr const char* kScansMetric = "repute_scans_total";
+// Units of work of due scans queued at the store's writer at once.
+constexpr int kBatchesAhead = 4;
 
 // The outcome of reading an http source's answer.
 ScanOutcome http_outcome(const FetchResult& fetched, std::size_t max_bytes) {
@@ -137,15 +139,19 @@ class Engine final : public ScanEngine {
       one_by_one_ = false;
       return claim_each();
     }
-    // Two units of work wait at the writer at a time: the next is queued while this one commits. Units run in
-    // order on the writer, each seeing what the ones before it wrote, so none takes a scan another applied.
-    auto current = queue_batch();
-    for (;;) {
-      auto next = queue_batch();
-      const bool full = finish_batch(current.get());
-      if (!full || stopping() || waiting_for_fetch_slots()) return finish_batch(next.get()) && !stopping();
-      current = std::move(next);
+    // Several units of work wait at the writer at once, so that it has the next ones in hand while it commits
+    // (they share its commits). Units run in order on the writer, each seeing what the ones before it wrote, so
+    // none takes a scan another applied. Claiming stops at the first unit that was not full.
+    std::deque<std::future<core::Result<Batch>>> queued;
+    for (int i = 0; i < kBatchesAhead; ++i) queued.push_back(queue_batch());
+    bool full = true;
+    while (!queued.empty()) {
+      const bool this_full = finish_batch(queued.front().get());
+      queued.pop_front();
+      full = full && this_full;
+      if (full && !stopping() && !waiting_for_fetch_slots()) queued.push_back(queue_batch());
     }
+    return full && !stopping();
   }
 
   bool stopping() {
