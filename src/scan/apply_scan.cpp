@@ -26,6 +26,15 @@ void set_connection(core::Account& account, const char* status, const ScanOutcom
   if (changed) account.connection_updated_at = now;
 }
 
+// Writes what every finished scan changes in its account: scanned now, one more scan, the next one scheduled.
+core::Status record_finished(store::WriteTx& tx, core::Account& account, core::Micros now, double jitter) {
+  account.scanned_at = now;
+  account.scan_count += 1;
+  account.next_scan_at = next_scan_time(account, now, jitter);
+  account.updated_at = now;
+  return tx.record_scan(account);
+}
+
 }  // namespace
 
 core::Result<Applied> apply_scan(store::WriteTx& tx, const std::string& tenant_id, const std::string& account_id,
@@ -66,12 +75,13 @@ core::Result<Applied> apply_scan_to(store::WriteTx& tx, core::Account& account, 
   } else {
     set_connection(account, core::kConnectionError, outcome, now);
   }
-  account.scanned_at = now;
-  account.scan_count += 1;
-  account.next_scan_at = next_scan_time(account, now, jitter);
-  account.updated_at = now;
-  if (auto recorded = tx.record_scan(account); !recorded) return recorded.error();
+  if (auto recorded = record_finished(tx, account, now, jitter); !recorded) return recorded.error();
   return applied;
+}
+
+core::Status record_unchanged_scan(store::WriteTx& tx, core::Account& account, core::Micros now, double jitter) {
+  set_connection(account, core::kConnected, ScanOutcome{}, now);
+  return record_finished(tx, account, now, jitter);
 }
 
 }  // namespace repute::scan

@@ -35,6 +35,11 @@ struct Applied {
 core::Result<Applied> apply_scan(store::WriteTx& tx, const std::string& tenant_id, const std::string& account_id,
                                  const ReadSource& read_source, core::Micros now, double jitter);
 
+// Records a finished scan of an account already read inside tx that is known to bring nothing new (the sandbox
+// can tell without the reputation): connected, scanned now, next scan scheduled as apply_scan does; no reputation
+// is read or written and nothing is emitted.
+core::Status record_unchanged_scan(store::WriteTx& tx, core::Account& account, core::Micros now, double jitter);
+
 // The same for an account already read inside tx (as find_due_scans gives it); its scan columns are written
 // back by seq, and events fan out to the subscriptions cached in subscribers.
 core::Result<Applied> apply_scan_to(store::WriteTx& tx, core::Account& account, const ReadSource& read_source,

@@ -96,11 +96,25 @@ std::string nudge(const std::optional<std::string>& value, double delta, double 
 
 }  // namespace
 
+namespace {
+
+// The generator of scan number scan_index: its first draw decides whether the scan changes anything.
+Random scan_random(const core::Account& account, std::int64_t scan_index) {
+  return Random(fnv1a(account.id, static_cast<std::uint64_t>(scan_index) * 0x9e3779b97f4a7c15ULL + 1));
+}
+
+}  // namespace
+
+bool sandbox_scan_changes(const core::Account& account, std::int64_t scan_index) {
+  return scan_index > 0 && scan_random(account, scan_index).uniform() < account.source.change_probability;
+}
+
 core::ScanResult sandbox_scan(const core::Account& account, std::int64_t scan_index,
                               const std::optional<core::ScanResult>& previous) {
   if (!previous) return initial_content(account);
-  Random random(fnv1a(account.id, static_cast<std::uint64_t>(scan_index) * 0x9e3779b97f4a7c15ULL + 1));
-  if (scan_index == 0 || random.uniform() >= account.source.change_probability) return *previous;
+  if (!sandbox_scan_changes(account, scan_index)) return *previous;
+  Random random = scan_random(account, scan_index);
+  random.uniform();  // the draw sandbox_scan_changes made
   core::ScanResult changed = *previous;
   const double step = 0.01 * static_cast<double>(1 + random.next() % 5);
   switch (random.next() % 4) {

@@ -15,4 +15,9 @@ namespace repute::scan {
 core::ScanResult sandbox_scan(const core::Account& account, std::int64_t scan_index,
                               const std::optional<core::ScanResult>& previous);
 
+// Whether scan number scan_index (0: the initial scan, which is never a change) would change what the account's
+// previous scan reported: when it would not, sandbox_scan returns previous as it is, so the scan can be recorded
+// without reading the reputation.
+bool sandbox_scan_changes(const core::Account& account, std::int64_t scan_index);
+
 }  // namespace repute::scan

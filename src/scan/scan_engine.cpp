@@ -190,6 +190,13 @@ class Engine final : public ScanEngine {
             core::Account& account = (*due)[i];
             switch (account.source.type) {
               case core::Source::Type::kSandbox: {
+                // After its first scan a sandbox account has a reputation, and the sandbox says without reading
+                // it whether this scan changes it: most periodic scans are recorded without that read.
+                if (account.scan_count > 0 && !sandbox_scan_changes(account, account.scan_count)) {
+                  if (auto recorded = record_unchanged_scan(tx, account, now, jitters[i]); !recorded) return recorded;
+                  batch->outcomes.push_back("unchanged");
+                  break;
+                }
                 auto applied = apply_scan_to(tx, account, read_sandbox, now, jitters[i], subscribers);
                 if (!applied) return applied.error();
                 batch->outcomes.push_back(outcome_label(*applied));

@@ -123,6 +123,21 @@ TEST(SandboxScan, BothOutcomesHappenWithTheDefaultProbability) {
   }
 }
 
+// The engine records a scan as unchanged without reading the reputation when sandbox_scan_changes says so:
+// the two must agree on every scan.
+TEST(SandboxScan, SaysWhetherAScanChangesExactlyWhenItDoes) {
+  for (double probability : {0.0, 0.3, 1.0}) {
+    const core::Account account = sandbox_account(core::new_uuid(), "uber", probability);
+    core::ScanResult current = sandbox_scan(account, 0, std::nullopt);
+    EXPECT_FALSE(sandbox_scan_changes(account, 0)) << "the initial scan adds, it does not change";
+    for (int index = 1; index <= 300; ++index) {
+      core::ScanResult next = sandbox_scan(account, index, current);
+      EXPECT_EQ(sandbox_scan_changes(account, index), next != current) << probability << " scan " << index;
+      current = std::move(next);
+    }
+  }
+}
+
 TEST(SandboxScan, ProbabilityZeroNeverChanges) {
   for (int i = 0; i < 10; ++i) EXPECT_EQ(changes_over(sandbox_account(core::new_uuid(), "uber", 0.0), 300), 0);
 }
