@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: run test build deps deps-test sanitize bench clean
+.PHONY: run test build deps deps-test sanitize tsan bench clean
 
 deps:
 	scripts/install-deps.sh build
@@ -27,9 +27,13 @@ test: deps-test
 sanitize: deps-test
 	REPUTE_SANITIZE=1 scripts/test.sh $(BUILD)-asan
 
+# The tests that exercise threads (store, delivery, scans, the server) under ThreadSanitizer.
+tsan: deps-test
+	scripts/tsan.sh $(BUILD)-tsan
+
 bench:
 	scripts/install-deps.sh bench
 	bench/run.sh
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan

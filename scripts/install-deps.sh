@@ -16,7 +16,8 @@ case "$profile" in
   bench) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl wrk nginx-light libbenchmark-dev python3) ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
-case "$profile" in test | bench) packages+=(clang-14 libclang-rt-14-dev) ;; esac
+# clang-14 for the fuzz targets; libtsan2 is g++ 12's ThreadSanitizer runtime (scripts/tsan.sh).
+case "$profile" in test | bench) packages+=(clang-14 libclang-rt-14-dev libtsan2) ;; esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -154,8 +154,9 @@ TEST_F(DeliveryTest, TheExactBodyAndHeadersReachTheReceiverSigned) {
 
 TEST_F(DeliveryTest, RetriesSendTheSameBytesUnderTheSameId) {
   start();
-  std::atomic<int> calls{0};
-  receiver_.on("/flaky", [&calls](const Delivered&) { return reply(++calls <= 2 ? 503 : 200); });
+  // Handler state is shared, not on this stack: the receiver may still call the handler after the test body ends.
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  receiver_.on("/flaky", [calls](const Delivered&) { return reply(++*calls <= 2 ? 503 : 200); });
   const std::string hook = subscribe(receiver_.url("/flaky"), "flaky", kWhsecSecret);
   create_account();
   ASSERT_TRUE(receiver_.wait_for("/flaky", 3, 10s));
@@ -179,9 +180,9 @@ TEST_F(DeliveryTest, RetriesSendTheSameBytesUnderTheSameId) {
 
 TEST_F(DeliveryTest, RetryAfterIsHonoured) {
   start();
-  std::atomic<int> calls{0};
-  receiver_.on("/busy", [&calls](const Delivered&) {
-    if (++calls == 1) return reply(429, "Retry-After: 2\r\n", "slow down");
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  receiver_.on("/busy", [calls](const Delivered&) {
+    if (++*calls == 1) return reply(429, "Retry-After: 2\r\n", "slow down");
     return Answer{};
   });
   subscribe(receiver_.url("/busy"));
@@ -196,16 +197,16 @@ TEST_F(DeliveryTest, RetryAfterIsHonoured) {
 TEST_F(DeliveryTest, GoneDisablesTheSubscriptionAndItsDeliveriesWait) {
   start({"--max-in-flight-per-webhook", "1"});
   // The first answer waits until both events have their delivery (a disabled subscription gets no new ones).
-  std::atomic<bool> both_made{false};
-  receiver_.on("/gone", [&both_made](const Delivered&) {
-    for (int i = 0; i < 500 && !both_made; ++i) std::this_thread::sleep_for(10ms);
+  auto both_made = std::make_shared<std::atomic<bool>>(false);
+  receiver_.on("/gone", [both_made](const Delivered&) {
+    for (int i = 0; i < 500 && !*both_made; ++i) std::this_thread::sleep_for(10ms);
     return reply(410);
   });
   const std::string hook = subscribe(receiver_.url("/gone"));
   create_account();
   create_account();
   ASSERT_TRUE(eventually([&] { return deliveries(hook).size() == 2; }));
-  both_made = true;
+  *both_made = true;
   ASSERT_TRUE(eventually([&] { return !webhook(hook).at("enabled").as_bool(); }));
   EXPECT_EQ(webhook(hook).at("disabled_reason"), "gone");
   std::this_thread::sleep_for(500ms);
@@ -260,7 +261,7 @@ TEST_F(DeliveryTest, TheGuardChecksTheAddressActuallyDialled) {
 TEST_F(DeliveryTest, TheDeliveryLogShowsEveryAttempt) {
   start({"--retry-time-scale", "1", "--retry-schedule", "0.05"});
   const std::string long_answer(3000, 'z');
-  receiver_.on("/log", [&long_answer](const Delivered&) { return reply(500, "", long_answer); });
+  receiver_.on("/log", [long_answer](const Delivered&) { return reply(500, "", long_answer); });
   const std::string hook = subscribe(receiver_.url("/log"));
   create_account();
   ASSERT_TRUE(eventually([&] { return deliveries(hook, "?state=failed").size() == 1; }));

@@ -77,8 +77,8 @@ long rss_kib(pid_t pid) {
 long long micros_of(const std::string& time) {
   std::tm parts{};
   int micros = 0;
-  if (std::sscanf(time.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &parts.tm_year, &parts.tm_mon, &parts.tm_mday,
-                  &parts.tm_hour, &parts.tm_min, &parts.tm_sec, &micros) != 7) {
+  if (std::sscanf(time.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &parts.tm_year, &parts.tm_mon, &parts.tm_mday, &parts.tm_hour,
+                  &parts.tm_min, &parts.tm_sec, &micros) != 7) {
     throw std::runtime_error("not an API time: " + time);
   }
   parts.tm_year -= 1900;
@@ -90,10 +90,10 @@ long long micros_of(const std::string& time) {
 struct FaultCase {
   std::string name;
   Fault fault;
-  std::optional<int> status;               // every attempt's status_code (nullopt: null)
-  std::string error;                       // a regex every attempt's error must match; "" when it must be null
-  std::string state;                       // the delivery's state once checked: "failed", "delivered", "pending"
-  int attempts = 0;                        // attempts recorded when checked ("pending": at least this many)
+  std::optional<int> status;  // every attempt's status_code (nullopt: null)
+  std::string error;          // a regex every attempt's error must match; "" when it must be null
+  std::string state;          // the delivery's state once checked: "failed", "delivered", "pending" ("": not asserted)
+  int attempts = 0;           // attempts recorded when checked ("pending": at least this many)
   std::optional<milliseconds> retry_after;  // each retry waits at least this long (the receiver's Retry-After)
 };
 
@@ -104,10 +104,10 @@ class FaultyReceiverTest : public ::testing::Test {
   void start() {
     std::string schedule;
     for (double seconds : kScheduleSeconds) schedule += (schedule.empty() ? "" : ",") + std::to_string(seconds);
-    server_ = std::make_unique<ReputeProcess>(dev_options(
-        {"--retry-time-scale", std::to_string(kTimeScale), "--retry-schedule", schedule, "--attempt-timeout",
-         std::to_string(kAttemptTimeout.count() / 1000.0), "--delivery-lease",
-         std::to_string(kAttemptTimeout.count() / 1000.0 + 3)}));
+    server_ = std::make_unique<ReputeProcess>(
+        dev_options({"--retry-time-scale", std::to_string(kTimeScale), "--retry-schedule", schedule,
+                     "--attempt-timeout", std::to_string(kAttemptTimeout.count() / 1000.0), "--delivery-lease",
+                     std::to_string(kAttemptTimeout.count() / 1000.0 + 3)}));
     client_ = std::make_unique<HttpClient>(server_->port());
     auth_ = basic(server_->dev_key());
   }
@@ -129,13 +129,23 @@ class FaultyReceiverTest : public ::testing::Test {
     ok("POST", "/v1/accounts", json::serialize(json::object{{"user", user_}, {"employer", "uber"}}));
   }
 
-  // Creates an event and returns how long it took to reach the healthy receiver (nullopt: not within 5 s).
-  std::optional<milliseconds> healthy_event() {
+  // How long one event took to reach the healthy receiver: from the API request that made it, and from the API's
+  // answer (its commit) on.
+  struct Latency {
+    milliseconds from_request{0};
+    milliseconds from_commit{0};
+  };
+
+  // Creates an event and measures its trip to the healthy receiver (nullopt: it did not arrive within 5 s).
+  std::optional<Latency> healthy_event() {
     const std::size_t before = healthy_.received("/healthy").size();
-    const auto created = Steady::now();
+    const auto requested = Steady::now();
     create_account();
+    const auto committed = Steady::now();
     if (!healthy_.wait_for("/healthy", before + 1, 5s)) return std::nullopt;
-    return std::chrono::duration_cast<milliseconds>(healthy_.received("/healthy").at(before).arrived - created);
+    const auto arrived = healthy_.received("/healthy").at(before).arrived;
+    return Latency{std::chrono::duration_cast<milliseconds>(arrived - requested),
+                   std::chrono::duration_cast<milliseconds>(arrived - committed)};
   }
 
   json::value delivery(const std::string& id) { return ok("GET", "/v1/deliveries/" + id); }
@@ -191,7 +201,7 @@ TEST_P(EachFault, IsLoggedRetriedOnScheduleAndStarvesNoOne) {
 
   // The first event reaches the faulty receiver; more events follow while it misbehaves.
   const std::string hook = subscribe(faulty.url("/hook"), "faulty");
-  std::vector<milliseconds> latencies;
+  std::vector<Latency> latencies;
   const auto first = healthy_event();
   ASSERT_TRUE(first) << "the healthy receiver got nothing";
   latencies.push_back(*first);
@@ -212,14 +222,17 @@ TEST_P(EachFault, IsLoggedRetriedOnScheduleAndStarvesNoOne) {
   const auto settled = [&] {
     const json::value logged = delivery(id);
     const auto count = logged.at("attempt_count").as_int64();
-    if (fault_case.state == "pending") return count >= fault_case.attempts;
+    if (fault_case.state == "pending" || fault_case.state.empty()) return count >= fault_case.attempts;
     return text(logged.at("state")) == fault_case.state && count >= fault_case.attempts;
   };
   ASSERT_TRUE(eventually(settled, 20s)) << json::serialize(delivery(id));
   const json::value logged = delivery(id);
   const json::array attempts = logged.at("attempts").as_array();
-  if (fault_case.state == "pending") {
+  if (fault_case.state == "pending" || fault_case.state.empty()) {
     EXPECT_GE(attempts.size(), static_cast<std::size_t>(fault_case.attempts));
+    if (!fault_case.state.empty()) {
+      EXPECT_EQ(text(logged.at("state")), fault_case.state);
+    }
   } else {
     EXPECT_EQ(text(logged.at("state")), fault_case.state);
     EXPECT_EQ(attempts.size(), static_cast<std::size_t>(fault_case.attempts));
@@ -243,7 +256,9 @@ TEST_P(EachFault, IsLoggedRetriedOnScheduleAndStarvesNoOne) {
   const json::value& last = attempts.back();
   EXPECT_EQ(logged.at("last_status_code"), last.at("status_code"));
   EXPECT_EQ(logged.at("last_error"), last.at("error"));
-  if (text(logged.at("state")) == "pending") EXPECT_TRUE(logged.at("next_attempt_at").is_string());
+  if (text(logged.at("state")) == "pending") {
+    EXPECT_TRUE(logged.at("next_attempt_at").is_string());
+  }
   std::printf("[ faulty   ] %s: %zu attempt(s), state %s, status %s, error %s\n", fault_case.name.c_str(),
               attempts.size(), text(logged.at("state")).c_str(), json::serialize(last.at("status_code")).c_str(),
               json::serialize(last.at("error")).c_str());
@@ -262,19 +277,24 @@ TEST_P(EachFault, IsLoggedRetriedOnScheduleAndStarvesNoOne) {
     EXPECT_EQ(faulty.connections().size(), connections) << "a disabled subscription was sent more";
   }
 
-  const milliseconds worst = *std::max_element(latencies.begin(), latencies.end());
+  milliseconds worst{0};
+  milliseconds worst_after_commit{0};
   for (std::size_t i = 0; i < latencies.size(); ++i) {
-    EXPECT_LT(latencies[i], kHealthyLatencyLimit) << "healthy event " << i;
+    EXPECT_LT(latencies[i].from_request, kHealthyLatencyLimit) << "healthy event " << i;
+    worst = std::max(worst, latencies[i].from_request);
+    worst_after_commit = std::max(worst_after_commit, latencies[i].from_commit);
   }
   const long rss_after = rss_kib(server_->pid());
   EXPECT_LT(rss_after - rss_before, kRssLimitKib) << "VmRSS " << rss_before << " kB -> " << rss_after << " kB";
   std::size_t bytes_offered = 0;
   for (const FaultyConnection& connection : faulty.connections()) bytes_offered += connection.bytes_sent;
   std::printf(
-      "[ faulty   ] %s: healthy latency worst %lld ms over %zu events (%zu faulty connections open meanwhile); "
-      "VmRSS %ld -> %ld kB (%+ld kB); %zu connections, %zu response bytes taken by the kernel\n",
-      fault_case.name.c_str(), static_cast<long long>(worst.count()), latencies.size(), open_meanwhile, rss_before,
-      rss_after, rss_after - rss_before, faulty.connections().size(), bytes_offered);
+      "[ faulty   ] %s: healthy latency worst %lld ms from the request, %lld ms from the commit, over %zu events "
+      "(%zu faulty connections open meanwhile); VmRSS %ld -> %ld kB (%+ld kB); %zu connections, %zu response bytes "
+      "taken by the kernel\n",
+      fault_case.name.c_str(), static_cast<long long>(worst.count()),
+      static_cast<long long>(worst_after_commit.count()), latencies.size(), open_meanwhile, rss_before, rss_after,
+      rss_after - rss_before, faulty.connections().size(), bytes_offered);
 }
 
 const std::string kTimedOut = "timed out|timeout";
@@ -293,13 +313,17 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"slow_within_timeout", answer_slowly(10ms), 200, "", "delivered", 1, std::nullopt},
         // At 150 ms a byte even the 17-byte status line takes 2.55 s: the attempt times out with no status.
         FaultCase{"slow_past_timeout", answer_slowly(150ms), std::nullopt, kTimedOut, "pending", 2, std::nullopt},
+        // At 50 ms a byte the status line is in after 0.85 s but the whole answer would take 3 s:
+        // the attempt records the 200 and the timeout. (Whether that counts as delivered is the engine's call:
+        // today it does; docs/RELIABILITY.md, "Receiver faults".)
+        FaultCase{"slow_status_then_timeout", answer_slowly(50ms), 200, kTimedOut, "", 1, std::nullopt},
         // A 2xx is success; only the first 64 KiB of its body is read, then the transfer is cut off.
         FaultCase{"endless_body", endless_body(), 200, "cut off after 65536 bytes", "delivered", 1, std::nullopt},
         FaultCase{"endless_chunked", endless_chunked_body(), 200, "cut off after 65536 bytes", "delivered", 1,
                   std::nullopt},
         FaultCase{"huge_body_50MB", huge_body(kHugeBodyBytes), 200, "cut off after 65536 bytes", "delivered", 1,
                   std::nullopt},
-        FaultCase{"garbage", garbage(), std::nullopt, "HTTP/0.9|weird|invalid|malformed|bad", "failed", 4,
+        FaultCase{"garbage", garbage(), std::nullopt, "HTTP/0\\.9|not (an )?HTTP|malformed", "failed", 4,
                   std::nullopt}),
     [](const ::testing::TestParamInfo<FaultCase>& info) { return info.param.name; });
 

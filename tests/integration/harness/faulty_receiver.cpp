@@ -22,10 +22,10 @@ using namespace std::chrono_literals;
 
 constexpr int kPollMillis = 20;
 // Every loop of a connection is bounded, so a client that never reads or never closes cannot keep a test alive.
-constexpr auto kRequestTimeout = 10s;                     // to read one request
-constexpr std::size_t kMaxRequestBytes = 1024 * 1024;     // of one request
-constexpr auto kMaxConnectionTime = 60s;                  // to answer, hang or stream on one connection
-constexpr std::size_t kMaxEndlessBytes = 1024UL << 20;    // an "endless" body stops after 1 GiB all the same
+constexpr auto kRequestTimeout = 10s;                   // to read one request
+constexpr std::size_t kMaxRequestBytes = 1024 * 1024;   // of one request
+constexpr auto kMaxConnectionTime = 60s;                // to answer, hang or stream on one connection
+constexpr std::size_t kMaxEndlessBytes = 1024UL << 20;  // an "endless" body stops after 1 GiB all the same
 constexpr std::size_t kChunkBytes = 16 * 1024;
 
 std::string lower(std::string_view text) {
@@ -72,6 +72,12 @@ std::string garbage_bytes() {
   return bytes;
 }
 
+Fault of_kind(FaultKind kind) {
+  Fault fault;
+  fault.kind = kind;
+  return fault;
+}
+
 }  // namespace
 
 std::string Fault::label() const {
@@ -103,13 +109,23 @@ Fault answer_status(int status, std::string headers) {
   return fault;
 }
 
-Fault reset_after_request() { return Fault{.kind = FaultKind::kReset}; }
-Fault never_answer() { return Fault{.kind = FaultKind::kHang}; }
-Fault answer_slowly(std::chrono::milliseconds per_byte) { return Fault{.kind = FaultKind::kSlow, .per_byte = per_byte}; }
-Fault endless_body() { return Fault{.kind = FaultKind::kEndlessBody}; }
-Fault endless_chunked_body() { return Fault{.kind = FaultKind::kEndlessChunked}; }
-Fault huge_body(std::size_t bytes) { return Fault{.kind = FaultKind::kHugeBody, .body_bytes = bytes}; }
-Fault garbage() { return Fault{.kind = FaultKind::kGarbage}; }
+Fault reset_after_request() { return of_kind(FaultKind::kReset); }
+Fault never_answer() { return of_kind(FaultKind::kHang); }
+Fault endless_body() { return of_kind(FaultKind::kEndlessBody); }
+Fault endless_chunked_body() { return of_kind(FaultKind::kEndlessChunked); }
+Fault garbage() { return of_kind(FaultKind::kGarbage); }
+
+Fault answer_slowly(std::chrono::milliseconds per_byte) {
+  Fault fault = of_kind(FaultKind::kSlow);
+  fault.per_byte = per_byte;
+  return fault;
+}
+
+Fault huge_body(std::size_t bytes) {
+  Fault fault = of_kind(FaultKind::kHugeBody);
+  fault.body_bytes = bytes;
+  return fault;
+}
 
 FaultyReceiver::FaultyReceiver(Fault fault) : FaultyReceiver({}, std::move(fault)) {}
 

@@ -33,10 +33,10 @@ enum class FaultKind {
 // One scripted behaviour.
 struct Fault {
   FaultKind kind = FaultKind::kStatus;
-  int status = 200;                        // kStatus
-  std::string headers;                     // kStatus: extra header lines, "Name: value\r\n" each
-  std::chrono::milliseconds per_byte{0};   // kSlow
-  std::size_t body_bytes = 0;              // kHugeBody
+  int status = 200;                       // kStatus
+  std::string headers;                    // kStatus: extra header lines, "Name: value\r\n" each
+  std::chrono::milliseconds per_byte{0};  // kSlow
+  std::size_t body_bytes = 0;             // kHugeBody
 
   // A short label for test names and logs, e.g. "503_retry_after" or "reset".
   std::string label() const;
@@ -63,10 +63,10 @@ Fault garbage();
 struct FaultyConnection {
   Fault fault;
   std::chrono::steady_clock::time_point accepted;
-  bool request_read = false;  // a whole request (head and Content-Length body) arrived
-  std::string request_line;   // e.g. "POST /hook HTTP/1.1"
-  std::string webhook_id;     // its webhook-id header ("" when none)
-  std::size_t bytes_sent = 0;  // response bytes the kernel took (not all of them need have reached the client)
+  bool request_read = false;      // a whole request (head and Content-Length body) arrived
+  std::string request_line;       // e.g. "POST /hook HTTP/1.1"
+  std::string webhook_id;         // its webhook-id header ("" when none)
+  std::size_t bytes_sent = 0;     // response bytes the kernel took (not all of them need have reached the client)
   bool client_went_away = false;  // the client closed or reset before the receiver was done
   bool done = false;              // the receiver has closed the connection
   std::chrono::steady_clock::time_point closed;  // when done became true

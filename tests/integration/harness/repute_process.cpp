@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <cerrno>
 #include <cstdlib>
@@ -95,6 +96,20 @@ std::string read_file(const std::string& path) {
   return out.str();
 }
 
+// The first ThreadSanitizer report in a child's stderr (up to its SUMMARY line), or "" when there is none. Under
+// scripts/tsan.sh the child also exits with 66 at its first report (halt_on_error=1), but a test that never talks
+// to the server again, or that expects it to die, would not notice that by itself.
+std::string thread_sanitizer_report(const std::string& err) {
+  const std::size_t found = err.find("ThreadSanitizer");
+  if (found == std::string::npos) return "";
+  const std::size_t line = err.rfind('\n', found);
+  const std::size_t start = line == std::string::npos ? 0 : line + 1;
+  const std::size_t summary = err.find("SUMMARY: ThreadSanitizer", found);
+  const std::size_t end = summary == std::string::npos ? std::string::npos : err.find('\n', summary);
+  constexpr std::size_t kMaxReportBytes = 32 * 1024;
+  return err.substr(start, std::min(end == std::string::npos ? kMaxReportBytes : end - start, kMaxReportBytes));
+}
+
 }  // namespace
 
 TempDir::TempDir() {
@@ -172,6 +187,11 @@ CommandResult run_repute(const std::vector<std::string>& args, std::chrono::mill
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   result.exit_code = exit_code_of(status);
+  if (const std::string report = thread_sanitizer_report(result.err); !report.empty()) {
+    ADD_FAILURE() << "repute " << (args.empty() ? "" : args[0]) << " reported a data race (exit code "
+                  << result.exit_code << "):\n"
+                  << report;
+  }
   return result;
 }
 
@@ -210,6 +230,9 @@ ReputeProcess::ReputeProcess(ProcessOptions options)
 ReputeProcess::~ReputeProcess() {
   if (pid_ > 0) stop(std::chrono::seconds(5));
   close_stdout();
+  if (const std::string report = thread_sanitizer_report(stderr_text()); !report.empty()) {
+    ADD_FAILURE() << "repute serve reported a data race (last exit code " << last_exit_code_ << "):\n" << report;
+  }
   if (::testing::Test::HasFailure()) std::cerr << "--- repute stderr (" << folder() << ") ---\n" << stderr_text();
 }
 

@@ -41,7 +41,8 @@ class TempDir {
   std::string path_;
 };
 
-// Runs `repute args...` to its end (killed after timeout) and returns its output and exit code.
+// Runs `repute args...` to its end (killed after timeout) and returns its output and exit code; a ThreadSanitizer
+// report on its stderr fails the current test.
 CommandResult run_repute(const std::vector<std::string>& args,
                          std::chrono::milliseconds timeout = std::chrono::seconds(15),
                          const std::string& working_folder = "");
@@ -66,7 +67,8 @@ class ReputeProcess {
  public:
   // Starts the server at once; throws std::runtime_error (with its stderr) when it does not come up.
   explicit ReputeProcess(ProcessOptions options = {});
-  // Stops the server this object started (by its PID); prints its stderr when the current test failed.
+  // Stops the server this object started (by its PID); fails the current test when the server's stderr holds a
+  // ThreadSanitizer report, and prints its stderr when the current test failed.
   ~ReputeProcess();
   ReputeProcess(const ReputeProcess&) = delete;
   ReputeProcess& operator=(const ReputeProcess&) = delete;
