@@ -95,7 +95,9 @@ class Server final : public HttpServer {
       beast::error_code ec;
       acceptor_.close(ec);
     });
-    for (auto& session : live_sessions()) session->drain();
+    // From here on no session is added (see add_session): those accepted just before the acceptor closes are
+    // turned away instead of living on undrained until the timeout.
+    for (auto& session : live_sessions(/*begin_draining=*/true)) session->drain();
     const auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
     while (session_count_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -109,9 +111,12 @@ class Server final : public HttpServer {
   const ServerOptions& options() const { return options_; }
   const Handler& handler() const { return handler_; }
 
-  void add_session(const std::shared_ptr<Session>& session) {
+  // False once stop() has begun draining: the caller drops the session, which closes its connection.
+  bool add_session(const std::shared_ptr<Session>& session) {
     std::lock_guard lock(sessions_mutex_);
+    if (draining_) return false;
     sessions_[session.get()] = session;
+    return true;
   }
   void remove_session(Session* session) {
     std::lock_guard lock(sessions_mutex_);
@@ -120,9 +125,10 @@ class Server final : public HttpServer {
   }
 
  private:
-  std::vector<std::shared_ptr<Session>> live_sessions() {
+  std::vector<std::shared_ptr<Session>> live_sessions(bool begin_draining) {
     std::vector<std::shared_ptr<Session>> live;
     std::lock_guard lock(sessions_mutex_);
+    draining_ = draining_ || begin_draining;
     for (auto& [raw, weak] : sessions_) {
       if (auto session = weak.lock()) live.push_back(std::move(session));
     }
@@ -140,8 +146,7 @@ class Server final : public HttpServer {
           socket.set_option(tcp::no_delay(true), ec);
           ++session_count_;
           auto session = std::make_shared<Session>(std::move(socket), *this);
-          add_session(session);
-          session->start();
+          if (add_session(session)) session->start();
         }
       }
       accept();
@@ -158,6 +163,7 @@ class Server final : public HttpServer {
   std::atomic<bool> stopped_{false};
   std::atomic<int> session_count_{0};
   std::mutex sessions_mutex_;
+  bool draining_ = false;  // under sessions_mutex_
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
 };
 

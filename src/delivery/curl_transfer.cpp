@@ -157,7 +157,12 @@ OutboundResponse CurlTransfer::finish(CURLcode result) {
     response.refused_by_guard = sockets_opened_ == 0;
     response.error = "address refused by SSRF guard: " + refusal_;
   } else {
-    response.error = error_buffer_[0] ? std::string(error_buffer_) : std::string(curl_easy_strerror(result));
+    std::string error = error_buffer_[0] ? std::string(error_buffer_) : std::string(curl_easy_strerror(result));
+    // curl takes an answer without a status line for HTTP/0.9 and refuses it as such: say what happened.
+    if (result == CURLE_UNSUPPORTED_PROTOCOL && error.find("HTTP/0.9") != std::string::npos) {
+      error = "the receiver's answer is not HTTP (" + error + ")";
+    }
+    response.error = std::move(error);
   }
   return response;
 }

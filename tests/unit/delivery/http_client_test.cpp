@@ -232,12 +232,13 @@ TEST(HttpClient, RefusesHeaderInjection) {
 }
 
 // The guard, through an injected resolver: each name maps to a refused address.
-class GuardTest : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};
+// (the dialled address, the refusal); strings rather than pointers so that test names stay the same across builds.
+class GuardTest : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
 
 TEST_P(GuardTest, RefusesTheDialledAddressBeforeAnyPacket) {
   const auto [address, reason] = GetParam();
   HttpClientOptions options;  // strict: public addresses only
-  options.resolve_overrides = {std::string("hooks.example.com:80:") + address};
+  options.resolve_overrides = {"hooks.example.com:80:" + address};
   auto client = start_http_client(options);
   ASSERT_TRUE(client.ok());
   OutboundRequest request = post("http://hooks.example.com/receive");
@@ -246,18 +247,18 @@ TEST_P(GuardTest, RefusesTheDialledAddressBeforeAnyPacket) {
   EXPECT_FALSE(response.status);
   EXPECT_TRUE(response.refused_by_guard);
   ASSERT_TRUE(response.error);
-  EXPECT_EQ(*response.error, std::string("address refused by SSRF guard: ") + reason);
+  EXPECT_EQ(*response.error, "address refused by SSRF guard: " + reason);
 }
 
 INSTANTIATE_TEST_SUITE_P(PrivateTargets, GuardTest,
-                         ::testing::Values(std::make_pair("10.0.0.1", "10.0.0.1 is a private address"),
-                                           std::make_pair("169.254.169.254", "169.254.169.254 is a link-local address"),
-                                           std::make_pair("192.168.1.1", "192.168.1.1 is a private address"),
-                                           std::make_pair("100.64.0.1",
+                         ::testing::Values(std::pair<std::string, std::string>("10.0.0.1", "10.0.0.1 is a private address"),
+                                           std::pair<std::string, std::string>("169.254.169.254", "169.254.169.254 is a link-local address"),
+                                           std::pair<std::string, std::string>("192.168.1.1", "192.168.1.1 is a private address"),
+                                           std::pair<std::string, std::string>("100.64.0.1",
                                                           "100.64.0.1 is a carrier-grade NAT (CGNAT) address"),
-                                           std::make_pair("127.0.0.1", "127.0.0.1 is a loopback address"),
-                                           std::make_pair("[::ffff:10.0.0.1]", "::ffff:10.0.0.1 is a private address"),
-                                           std::make_pair("[fd00::1]", "fd00::1 is a private address")));
+                                           std::pair<std::string, std::string>("127.0.0.1", "127.0.0.1 is a loopback address"),
+                                           std::pair<std::string, std::string>("[::ffff:10.0.0.1]", "::ffff:10.0.0.1 is a private address"),
+                                           std::pair<std::string, std::string>("[fd00::1]", "fd00::1 is a private address")));
 
 TEST(HttpClientGuard, RefusesLiteralLoopbackUnlessAllowed) {
   LoopbackServer server([](const ReceivedRequest&) { return http_reply(200); });

@@ -300,7 +300,9 @@ TEST_F(DueWorkTest, NewDeliveriesGoToTheHandoffLeasedWhenItHasRoom) {
     auto found = tx.claim_due_deliveries(kNow, kNow + 30 * kSecond, 10, {});
     if (!found) return found.error();
     EXPECT_EQ(found->size(), 1u);
-    if (!found->empty()) EXPECT_EQ((*found)[0].id, to_other.id);
+    if (!found->empty()) {
+      EXPECT_EQ((*found)[0].id, to_other.id);
+    }
     return core::ok_status();
   }).ok());
 }
@@ -349,9 +351,9 @@ TEST_F(DueWorkTest, AChangedSubscriptionIsForgottenBeforeItsDeliveriesAreHandedO
 TEST_F(DueWorkTest, CheckpointsCopyTheWalIntoTheDatabaseBesideTheWriter) {
   const std::filesystem::path db = dir_.path() / "repute.db";
   const auto before = std::filesystem::file_size(db);
-  // ~32 MB of settings in 800 commits: some 8,000 WAL pages, eight checkpoints' worth.
+  // ~80 MB of settings in 2,000 commits: some 20,000 WAL pages, twenty checkpoints' worth.
   const std::string value(40 * 1024, 'x');
-  for (int i = 0; i < 800; ++i) {
+  for (int i = 0; i < 2000; ++i) {
     ASSERT_TRUE(commit([&](WriteTx& tx) { return tx.put_setting("key" + std::to_string(i), value); }).ok());
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -360,10 +362,11 @@ TEST_F(DueWorkTest, CheckpointsCopyTheWalIntoTheDatabaseBesideTheWriter) {
   }
   // The database file grew while the store stayed open: pages were checkpointed out of the WAL.
   EXPECT_GE(std::filesystem::file_size(db), before + 16 * 1024 * 1024);
-  // ... and the WAL was rewound rather than left to grow with every commit.
-  EXPECT_LT(std::filesystem::file_size(dir_.path() / "repute.db-wal"), 24u * 1024 * 1024);
+  // ... and the WAL was started over rather than left to grow with every commit (how often depends on how the
+  // checkpoint thread keeps up, so only "well below everything written" is asserted).
+  EXPECT_LT(std::filesystem::file_size(dir_.path() / "repute.db-wal"), 40u * 1024 * 1024);
   auto value_back = commit([&](WriteTx& tx) -> Status {
-    auto got = tx.get_setting("key799");
+    auto got = tx.get_setting("key1999");
     if (!got) return got.error();
     return *got == value ? core::ok_status() : core::invalid("the last value is not what was written");
   });
