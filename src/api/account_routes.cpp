@@ -48,7 +48,8 @@ void create_account(const Context& context, const HttpRequest& request, const Ca
       },
       [account, respond, user_id](core::Status status) {
         if (!status && status.error().code == core::ErrorCode::kInvalid) {
-          return respond(field_errors_response({{"user", {"Invalid pk \"" + user_id + "\" - object does not exist."}}}));
+          return respond(
+              field_errors_response({{"user", {"Invalid pk \"" + user_id + "\" - object does not exist."}}}));
         }
         if (!status) return respond(error_response(status.error()));
         respond(json_response(201, account_json(*account)));
@@ -119,10 +120,14 @@ void push_scan(const Context& context, const HttpRequest& request, const std::st
         auto found = tx.find_account(tenant, id);
         if (!found) return found.error();
         if (!*found) return core::not_found("no such account");
-        if ((*found)->source.type != core::Source::Type::kPush) return core::Error{core::ErrorCode::kConflict, kNotPush};
+        if ((*found)->source.type != core::Source::Type::kPush)
+          return core::Error{core::ErrorCode::kConflict, kNotPush};
         scan::Subscribers subscribers;
         auto applied = scan::apply_scan_to(
-            tx, **found, [&result](const core::Account&, const auto&) { return scan::ScanOutcome{result, "", ""}; },
+            tx, **found,
+            [&result](const core::Account&, const auto&) {
+              return scan::ScanOutcome{result, "", ""};
+            },
             now, 0.0, subscribers);
         if (!applied) return applied.error();
         outcome->event = applied->event;
@@ -160,8 +165,9 @@ void delete_account(const Context& context, const std::string& id, const Caller&
 void add_account_routes(Router& router, const std::shared_ptr<ApiContext>& context) {
   store::Store& store = context->store;
   router.add("POST", "/v1/accounts",
-             authenticated(store, [context](const HttpRequest& request, const Caller& caller, const PathParams&,
-                                            Respond respond) { create_account(context, request, caller, std::move(respond)); }));
+             authenticated(
+                 store, [context](const HttpRequest& request, const Caller& caller, const PathParams&,
+                                  Respond respond) { create_account(context, request, caller, std::move(respond)); }));
   router.add("GET", "/v1/accounts",
              authenticated(store, [context](const HttpRequest& request, const Caller& caller, const PathParams&,
                                             Respond respond) {
@@ -178,24 +184,28 @@ void add_account_routes(Router& router, const std::shared_ptr<ApiContext>& conte
   router.add("GET", "/v1/accounts/{id}",
              authenticated(store, with_id([context](const HttpRequest&, const std::string& id, const Caller& caller,
                                                     Respond respond) {
-               respond_found(respond, context->store.find_account(caller.tenant_id, id), account_json);
-             })));
+                             respond_found(respond, context->store.find_account(caller.tenant_id, id), account_json);
+                           })));
   router.add("PATCH", "/v1/accounts/{id}",
              authenticated(store, with_id([context](const HttpRequest& request, const std::string& id,
                                                     const Caller& caller, Respond respond) {
-               update_account(context, request, id, caller, std::move(respond));
-             })));
+                             update_account(context, request, id, caller, std::move(respond));
+                           })));
   router.add("DELETE", "/v1/accounts/{id}",
              authenticated(store, with_id([context](const HttpRequest&, const std::string& id, const Caller& caller,
-                                                    Respond respond) { delete_account(context, id, caller, std::move(respond)); })));
+                                                    Respond respond) {
+                             delete_account(context, id, caller, std::move(respond));
+                           })));
   router.add("POST", "/v1/accounts/{id}/periodic-scan",
              authenticated(store, with_id([context](const HttpRequest&, const std::string& id, const Caller& caller,
-                                                    Respond respond) { request_scan(context, id, caller, std::move(respond)); })));
+                                                    Respond respond) {
+                             request_scan(context, id, caller, std::move(respond));
+                           })));
   router.add("POST", "/v1/accounts/{id}/scans",
              authenticated(store, with_id([context](const HttpRequest& request, const std::string& id,
                                                     const Caller& caller, Respond respond) {
-               push_scan(context, request, id, caller, std::move(respond));
-             })));
+                             push_scan(context, request, id, caller, std::move(respond));
+                           })));
 }
 
 }  // namespace repute::api

@@ -74,15 +74,15 @@ class Server final : public HttpServer {
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
-      return core::Error{core::ErrorCode::kUnavailable,
-                         "cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message()};
+      return core::Error{core::ErrorCode::kUnavailable, "cannot listen on " + options_.host + ":" +
+                                                            std::to_string(options_.port) + ": " + ec.message()};
     }
     port_ = acceptor_.local_endpoint().port();
     accept();
     // Keeps the worker threads running while a handler waits for the store and no socket operation is pending.
     work_.emplace(io_.get_executor());
-    const int threads = options_.threads > 0 ? options_.threads
-                                             : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+    const int threads =
+        options_.threads > 0 ? options_.threads : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
     return core::ok_status();
   }
@@ -140,7 +140,8 @@ class Server final : public HttpServer {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
         if (session_count_.load() >= static_cast<int>(options_.max_connections)) {
-          obs::log_warn("connection refused: too many connections", {{"limit", std::int64_t(options_.max_connections)}});
+          obs::log_warn("connection refused: too many connections",
+                        {{"limit", std::int64_t(options_.max_connections)}});
           socket.close(ec);
         } else {
           socket.set_option(tcp::no_delay(true), ec);
@@ -236,7 +237,8 @@ void Session::fail_request(beast::error_code ec) {
     return close();
   }
   busy_ = true;
-  if (ec == http::error::body_limit) return write({413, error_json("Request body is too large."), "application/json", {}}, true);
+  if (ec == http::error::body_limit)
+    return write({413, error_json("Request body is too large."), "application/json", {}}, true);
   if (ec == http::error::header_limit) {
     return write({431, error_json("Request header fields are too large."), "application/json", {}}, true);
   }
@@ -289,10 +291,11 @@ void Session::write(HttpResponse response, bool close_after) {
   for (const auto& [name, value] : response.headers) message->set(name, value);
   message->keep_alive(keep_alive_ && !draining_ && !close_after);
   stream_.expires_after(server_.options().request_timeout);
-  http::async_write(stream_, *message, [self = shared_from_this(), message, close_after](beast::error_code ec, std::size_t) {
-    if (!ec && close_after) return self->linger_close();
-    self->on_write(ec, message->keep_alive());
-  });
+  http::async_write(stream_, *message,
+                    [self = shared_from_this(), message, close_after](beast::error_code ec, std::size_t) {
+                      if (!ec && close_after) return self->linger_close();
+                      self->on_write(ec, message->keep_alive());
+                    });
 }
 
 void Session::on_write(beast::error_code ec, bool keep_alive) {

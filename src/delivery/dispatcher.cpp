@@ -9,7 +9,8 @@ namespace {
 // handoff.
 class EngineHandle final : public Dispatcher {
  public:
-  EngineHandle(store::Store& store, std::shared_ptr<DeliveryEngine> engine) : store_(store), engine_(std::move(engine)) {
+  EngineHandle(store::Store& store, std::shared_ptr<DeliveryEngine> engine)
+      : store_(store), engine_(std::move(engine)) {
     store_.set_delivery_handoff(engine_);
   }
   ~EngineHandle() override { stop(); }

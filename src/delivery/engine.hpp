@@ -103,18 +103,18 @@ class DeliveryEngine final : public store::DeliveryHandoff, public std::enable_s
   std::shared_ptr<OutcomeRules> rules_;  // decide() under mutex_; the record work only reads disable_after
 
   std::mutex mutex_;
-  std::condition_variable changed_;                  // stop() waits on it for answers and commits
-  std::condition_variable timer_wake_;               // the timer thread waits on it
-  std::unordered_map<std::string, Target> targets_;  // by webhook id
-  std::set<std::string> ready_;                      // webhooks with queued deliveries
-  std::string round_robin_;                          // the ready webhook served first last time
-  std::unordered_set<std::string> held_;             // delivery ids claimed and not yet recorded
-  std::set<std::string> skipped_;                    // webhooks left out of the last claim
-  std::vector<Outcome> outcomes_;                    // decided, not yet handed to the store
+  std::condition_variable changed_;                     // stop() waits on it for answers and commits
+  std::condition_variable timer_wake_;                  // the timer thread waits on it
+  std::unordered_map<std::string, Target> targets_;     // by webhook id
+  std::set<std::string> ready_;                         // webhooks with queued deliveries
+  std::string round_robin_;                             // the ready webhook served first last time
+  std::unordered_set<std::string> held_;                // delivery ids claimed and not yet recorded
+  std::set<std::string> skipped_;                       // webhooks left out of the last claim
+  std::vector<Outcome> outcomes_;                       // decided, not yet handed to the store
   std::unordered_map<std::string, Address> addresses_;  // by webhook id: whom handed-over deliveries go to
   int in_flight_ = 0;
   int queued_ = 0;
-  int reserved_ = 0;  // slots promised to deliveries of commits not yet done
+  int reserved_ = 0;        // slots promised to deliveries of commits not yet done
   bool look_ = true;        // there may be due work: claim when there is room
   bool claiming_ = false;   // a claim is in the store's queue
   bool recording_ = false;  // a batch of outcomes is in the store's queue

@@ -11,7 +11,8 @@ namespace repute::scan {
 std::string webhook_body(const core::Webhook& webhook, const core::Event& event, const core::Reputation& reputation) {
   boost::json::object data{{"account", event.account_id}, {"user", event.user_id}, {"reputation", event.reputation_id}};
   if (webhook.include_resource) data["resource"] = core::reputation_json(reputation);
-  return boost::json::serialize(boost::json::object{{"event", event.type}, {"name", webhook.name}, {"data", std::move(data)}});
+  return boost::json::serialize(
+      boost::json::object{{"event", event.type}, {"name", webhook.name}, {"data", std::move(data)}});
 }
 
 core::Result<const std::vector<core::Webhook>*> Subscribers::of(store::WriteTx& tx, const std::string& tenant_id) {
@@ -32,8 +33,13 @@ core::Result<core::Event> emit_event(store::WriteTx& tx, std::string_view type, 
 
 core::Result<core::Event> emit_event(store::WriteTx& tx, std::string_view type, const core::Reputation& reputation,
                                      core::Micros now, Subscribers& subscribers) {
-  core::Event event{core::new_uuid(),       reputation.tenant_id, std::string(type), reputation.account_id,
-                    reputation.user_id,     reputation.id,        now};
+  core::Event event{core::new_uuid(),
+                    reputation.tenant_id,
+                    std::string(type),
+                    reputation.account_id,
+                    reputation.user_id,
+                    reputation.id,
+                    now};
   if (auto inserted = tx.insert_event(event); !inserted) return inserted.error();
   auto webhooks = subscribers.of(tx, reputation.tenant_id);
   if (!webhooks) return webhooks.error();

@@ -26,12 +26,12 @@ using Fetch = std::function<void(const std::string& url, std::function<void(Fetc
 
 // Scheduling knobs.
 struct ScanOptions {
-  int claim_batch = 512;                                  // most scans claimed (and applied) in one unit of work
-  int max_concurrent_fetches = 64;                        // http sources read at once
-  core::Micros lease = 60 * core::kMicrosPerSecond;       // an http scan is ours this long (queued, fetching)
-  core::Micros idle_poll = core::kMicrosPerSecond;        // the longest sleep between looks at the schedule
-  double jitter = 0.1;                                    // ±10 % on each refresh period
-  std::size_t max_source_bytes = 256 * 1024;              // larger http source answers fail the scan
+  int claim_batch = 512;                             // most scans claimed (and applied) in one unit of work
+  int max_concurrent_fetches = 64;                   // http sources read at once
+  core::Micros lease = 60 * core::kMicrosPerSecond;  // an http scan is ours this long (queued, fetching)
+  core::Micros idle_poll = core::kMicrosPerSecond;   // the longest sleep between looks at the schedule
+  double jitter = 0.1;                               // ±10 % on each refresh period
+  std::size_t max_source_bytes = 256 * 1024;         // larger http source answers fail the scan
 };
 
 // The running scheduler.

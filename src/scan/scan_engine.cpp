@@ -44,7 +44,8 @@ ScanOutcome http_outcome(const FetchResult& fetched, std::size_t max_bytes) {
       outcome.error_code = "source_malformed";
       std::string message;
       for (const auto& [field, problems] : errors) {
-        for (const auto& problem : problems) message += (message.empty() ? "" : "; ") + (field == "detail" ? problem : field + ": " + problem);
+        for (const auto& problem : problems)
+          message += (message.empty() ? "" : "; ") + (field == "detail" ? problem : field + ": " + problem);
       }
       outcome.error_message = "the source's answer is not a valid scan result: " + message;
     }
@@ -174,7 +175,8 @@ class Engine final : public ScanEngine {
     std::vector<double> jitters(static_cast<std::size_t>(options_.claim_batch));
     {
       std::lock_guard lock(mutex_);
-      for (double& jitter : jitters) jitter = options_.jitter * std::uniform_real_distribution<double>(-1.0, 1.0)(random_);
+      for (double& jitter : jitters)
+        jitter = options_.jitter * std::uniform_real_distribution<double>(-1.0, 1.0)(random_);
     }
     auto promise = std::make_shared<std::promise<core::Result<Batch>>>();
     auto batch = std::make_shared<Batch>();
@@ -369,7 +371,8 @@ class Engine final : public ScanEngine {
   bool stopping_ = false;
   int in_progress_ = 0;
   int fetches_in_flight_ = 0;
-  bool one_by_one_ = false;  // the last batch failed: the next round applies scans one unit of work each (engine thread)
+  bool one_by_one_ =
+      false;  // the last batch failed: the next round applies scans one unit of work each (engine thread)
   std::deque<core::Account> pending_fetches_;
   std::mt19937_64 random_;
   std::thread thread_;

@@ -107,7 +107,8 @@ class WriteTx {
   virtual Status insert_delivery(core::Delivery& delivery) = 0;
   // Pending deliveries due at now whose subscription is enabled and not in skip_webhooks (those with
   // enough work in hand already), oldest first; each is leased (next_attempt_at = lease_until).
-  virtual Result<std::vector<core::Delivery>> claim_due_deliveries(core::Micros now, core::Micros lease_until, int limit,
+  virtual Result<std::vector<core::Delivery>> claim_due_deliveries(core::Micros now, core::Micros lease_until,
+                                                                   int limit,
                                                                    const std::vector<std::string>& skip_webhooks) = 0;
   virtual Result<std::optional<core::Delivery>> find_delivery(const std::string& tenant_id, const std::string& id) = 0;
   // Writes a stored delivery's state, attempts, schedule and last outcome (found by seq).
@@ -169,10 +170,12 @@ class Store {
 
   virtual Result<std::optional<core::Account>> find_account(const std::string& tenant_id, const std::string& id) = 0;
   // The tenant's accounts, or only one user's.
-  virtual Result<Page<core::Account>> list_accounts(const std::string& tenant_id, const std::optional<std::string>& user_id,
+  virtual Result<Page<core::Account>> list_accounts(const std::string& tenant_id,
+                                                    const std::optional<std::string>& user_id,
                                                     const PageRequest& page) = 0;
 
-  virtual Result<std::optional<core::Reputation>> find_reputation(const std::string& tenant_id, const std::string& id) = 0;
+  virtual Result<std::optional<core::Reputation>> find_reputation(const std::string& tenant_id,
+                                                                  const std::string& id) = 0;
   virtual Result<Page<core::Reputation>> list_reputations(const std::string& tenant_id, const ReputationFilter& filter,
                                                           const PageRequest& page) = 0;
 

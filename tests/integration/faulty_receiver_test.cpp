@@ -323,8 +323,7 @@ INSTANTIATE_TEST_SUITE_P(
                   std::nullopt},
         FaultCase{"huge_body_50MB", huge_body(kHugeBodyBytes), 200, "cut off after 65536 bytes", "delivered", 1,
                   std::nullopt},
-        FaultCase{"garbage", garbage(), std::nullopt, "the receiver.s answer is not HTTP", "failed", 4,
-                  std::nullopt}),
+        FaultCase{"garbage", garbage(), std::nullopt, "the receiver.s answer is not HTTP", "failed", 4, std::nullopt}),
     [](const ::testing::TestParamInfo<FaultCase>& info) { return info.param.name; });
 
 TEST_F(FaultyReceiverTest, AScriptOfFaultsEndsInOneDeliveryUnderOneId) {

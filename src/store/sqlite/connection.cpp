@@ -100,7 +100,8 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bo
   // The writer (the connection that creates) keeps its statement journals in memory: each unit of work runs in a
   // SAVEPOINT, whose journal would otherwise be a temporary file written for every page the unit changes.
   const std::string pragmas = std::string("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=") +
-                              (synchronous_full ? "FULL" : "NORMAL") + ";" + (create ? " PRAGMA temp_store=MEMORY;" : "");
+                              (synchronous_full ? "FULL" : "NORMAL") + ";" +
+                              (create ? " PRAGMA temp_store=MEMORY;" : "");
   if (auto status = connection->exec(pragmas); !status) return status.error();
   return connection;
 }
@@ -126,8 +127,8 @@ Result<Statement> Connection::prepare(const std::string& sql) {
   auto found = cache_.find(sql);
   if (found == cache_.end()) {
     sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                      &stmt, nullptr);
+    const int rc =
+        sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) return sqlite_error(db_, rc, "cannot prepare statement");
     found = cache_.emplace(sql, stmt).first;
   }

@@ -10,8 +10,8 @@ namespace {
 constexpr const char* kEventSelect =
     "SELECT seq, id, tenant_id, type, account_id, user_id, reputation_id, created_at FROM events";
 
-#define REPUTE_DELIVERY_COLUMNS                                                                                  \
-  "seq, id, tenant_id, event_id, webhook_id, event_type, body, state, attempts, next_attempt_at, last_status, "      \
+#define REPUTE_DELIVERY_COLUMNS                                                                                 \
+  "seq, id, tenant_id, event_id, webhook_id, event_type, body, state, attempts, next_attempt_at, last_status, " \
   "last_error, created_at, updated_at, delivered_at"
 constexpr const char* kDeliverySelect = "SELECT " REPUTE_DELIVERY_COLUMNS " FROM deliveries";
 constexpr const char* kDeliveryReturning = " RETURNING " REPUTE_DELIVERY_COLUMNS;
@@ -80,9 +80,12 @@ Result<DeliveryCounts> count_deliveries(Connection& db, const std::string& event
     if (!*row) return counts;
     const std::string state = statement->text(0);
     const std::int64_t count = statement->integer(1);
-    if (state == "pending") counts.pending = count;
-    else if (state == "delivered") counts.delivered = count;
-    else if (state == "failed") counts.failed = count;
+    if (state == "pending")
+      counts.pending = count;
+    else if (state == "delivered")
+      counts.delivered = count;
+    else if (state == "failed")
+      counts.failed = count;
   }
 }
 
@@ -106,7 +109,8 @@ Statement& bind_delivery_state(Statement& statement, const core::Delivery& deliv
 Status insert_delivery(Connection& db, core::Delivery& delivery) {
   auto statement = db.prepare(
       "INSERT INTO deliveries(state, attempts, next_attempt_at, last_status, last_error, updated_at, delivered_at, id, "
-      "tenant_id, event_id, webhook_id, event_type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "tenant_id, event_id, webhook_id, event_type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?)");
   if (!statement) return statement.error();
   auto inserted = bind_delivery_state(*statement, delivery)
                       .bind(8, delivery.id)
@@ -139,7 +143,8 @@ Result<std::optional<core::Delivery>> find_delivery(Connection& db, const std::s
   return first_row<core::Delivery>(*statement, read_delivery);
 }
 
-Result<Page<core::Delivery>> list_deliveries(Connection& db, const std::string& tenant_id, const std::string& webhook_id,
+Result<Page<core::Delivery>> list_deliveries(Connection& db, const std::string& tenant_id,
+                                             const std::string& webhook_id,
                                              const std::optional<core::DeliveryState>& state, const PageRequest& page) {
   Filters filters = {{"webhook_id", webhook_id}, {"tenant_id", tenant_id}};
   if (state) filters.emplace_back("state", core::to_string(*state));

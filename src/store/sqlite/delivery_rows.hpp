@@ -16,8 +16,10 @@ Result<DeliveryCounts> count_deliveries(Connection& db, const std::string& event
 
 Status insert_delivery(Connection& db, core::Delivery& delivery);
 Status update_delivery(Connection& db, const core::Delivery& delivery);
-Result<std::optional<core::Delivery>> find_delivery(Connection& db, const std::string& tenant_id, const std::string& id);
-Result<Page<core::Delivery>> list_deliveries(Connection& db, const std::string& tenant_id, const std::string& webhook_id,
+Result<std::optional<core::Delivery>> find_delivery(Connection& db, const std::string& tenant_id,
+                                                    const std::string& id);
+Result<Page<core::Delivery>> list_deliveries(Connection& db, const std::string& tenant_id,
+                                             const std::string& webhook_id,
                                              const std::optional<core::DeliveryState>& state, const PageRequest& page);
 Result<std::vector<core::Delivery>> claim_due_deliveries(Connection& db, core::Micros now, core::Micros lease_until,
                                                          int limit, const std::vector<std::string>& skip_webhooks);

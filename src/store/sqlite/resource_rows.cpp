@@ -10,9 +10,9 @@ namespace {
 
 constexpr const char* kUserSelect = "SELECT seq, id, tenant_id, external_id, metadata, created_at FROM users";
 
-#define REPUTE_ACCOUNT_COLUMNS                                                                                    \
-  "seq, id, tenant_id, user_id, employer, source_type, source_url, change_probability, refresh_frequency, "           \
-  "ongoing_refresh, connection_status, connection_error_code, connection_error_message, connection_updated_at, "      \
+#define REPUTE_ACCOUNT_COLUMNS                                                                                   \
+  "seq, id, tenant_id, user_id, employer, source_type, source_url, change_probability, refresh_frequency, "      \
+  "ongoing_refresh, connection_status, connection_error_code, connection_error_message, connection_updated_at, " \
   "scanned_at, next_scan_at, scan_count, created_at, updated_at"
 constexpr const char* kAccountSelect = "SELECT " REPUTE_ACCOUNT_COLUMNS " FROM accounts";
 constexpr const char* kAccountReturning = " RETURNING " REPUTE_ACCOUNT_COLUMNS;

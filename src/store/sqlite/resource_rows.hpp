@@ -20,7 +20,8 @@ Result<Page<core::Account>> list_accounts(Connection& db, const std::string& ten
 Status insert_account(Connection& db, const core::Account& account);
 Status update_account(Connection& db, const core::Account& account);
 Result<bool> delete_account(Connection& db, const std::string& tenant_id, const std::string& id);
-Result<std::vector<core::Account>> claim_due_scans(Connection& db, core::Micros now, core::Micros lease_until, int limit);
+Result<std::vector<core::Account>> claim_due_scans(Connection& db, core::Micros now, core::Micros lease_until,
+                                                   int limit);
 Result<std::vector<core::Account>> find_due_scans(Connection& db, core::Micros now, int limit);
 Status lease_scan(Connection& db, std::int64_t account_seq, core::Micros lease_until);
 Status record_scan(Connection& db, const core::Account& account);

@@ -77,7 +77,8 @@ class SqliteStore final : public Store {
                                             const PageRequest& page) override {
     return with_reader([&](Connection& db) { return sqlite::list_accounts(db, tenant_id, user_id, page); });
   }
-  Result<std::optional<core::Reputation>> find_reputation(const std::string& tenant_id, const std::string& id) override {
+  Result<std::optional<core::Reputation>> find_reputation(const std::string& tenant_id,
+                                                          const std::string& id) override {
     return with_reader([&](Connection& db) { return sqlite::find_reputation(db, tenant_id, id); });
   }
   Result<Page<core::Reputation>> list_reputations(const std::string& tenant_id, const ReputationFilter& filter,
@@ -233,7 +234,8 @@ class SqliteStore final : public Store {
     bool committed_any = false;
     for (const Status& outcome : outcomes) committed_any = committed_any || outcome.ok();
     if (handoff && tx.changed_webhooks && committed_any) handoff->forget_subscriptions();
-    if (handoff && tx.reserved > 0) handoff->adopt(committed_any ? std::move(tx.handed) : std::vector<core::Delivery>{}, tx.reserved);
+    if (handoff && tx.reserved > 0)
+      handoff->adopt(committed_any ? std::move(tx.handed) : std::vector<core::Delivery>{}, tx.reserved);
     if (committed_any) notify(tx);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].done) batch[i].done(std::move(outcomes[i]));
@@ -283,8 +285,8 @@ class SqliteStore final : public Store {
       int rc;
       {
         std::lock_guard running(checkpoint_run_mutex_);
-        rc = sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages,
-                                       &copied);
+        rc =
+            sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
       }
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         obs::log_warn("WAL checkpoint failed", {{"error", sqlite3_errstr(rc)}, {"wal_pages", wal_pages}});

@@ -1,7 +1,7 @@
 #pragma once
 // WriteTx on the SQLite writer connection.
-#include "store/sqlite/connection.hpp"
 #include <vector>
+#include "store/sqlite/connection.hpp"
 
 #include "store/store.hpp"
 

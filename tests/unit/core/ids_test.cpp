@@ -6,8 +6,8 @@
 #include <chrono>
 #include <set>
 #include <string>
-#include <thread>
 #include <string_view>
+#include <thread>
 
 namespace repute::core {
 namespace {
@@ -45,8 +45,7 @@ TEST(NewUuid, NeverRepeats) {
 
 TEST(NewUuid, StartsWithTheCreationTimeInMilliseconds) {
   const auto now = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
   };
   const long long before = now();

@@ -250,15 +250,16 @@ TEST_P(GuardTest, RefusesTheDialledAddressBeforeAnyPacket) {
   EXPECT_EQ(*response.error, "address refused by SSRF guard: " + reason);
 }
 
-INSTANTIATE_TEST_SUITE_P(PrivateTargets, GuardTest,
-                         ::testing::Values(std::pair<std::string, std::string>("10.0.0.1", "10.0.0.1 is a private address"),
-                                           std::pair<std::string, std::string>("169.254.169.254", "169.254.169.254 is a link-local address"),
-                                           std::pair<std::string, std::string>("192.168.1.1", "192.168.1.1 is a private address"),
-                                           std::pair<std::string, std::string>("100.64.0.1",
+INSTANTIATE_TEST_SUITE_P(
+    PrivateTargets, GuardTest,
+    ::testing::Values(std::pair<std::string, std::string>("10.0.0.1", "10.0.0.1 is a private address"),
+                      std::pair<std::string, std::string>("169.254.169.254", "169.254.169.254 is a link-local address"),
+                      std::pair<std::string, std::string>("192.168.1.1", "192.168.1.1 is a private address"),
+                      std::pair<std::string, std::string>("100.64.0.1",
                                                           "100.64.0.1 is a carrier-grade NAT (CGNAT) address"),
-                                           std::pair<std::string, std::string>("127.0.0.1", "127.0.0.1 is a loopback address"),
-                                           std::pair<std::string, std::string>("[::ffff:10.0.0.1]", "::ffff:10.0.0.1 is a private address"),
-                                           std::pair<std::string, std::string>("[fd00::1]", "fd00::1 is a private address")));
+                      std::pair<std::string, std::string>("127.0.0.1", "127.0.0.1 is a loopback address"),
+                      std::pair<std::string, std::string>("[::ffff:10.0.0.1]", "::ffff:10.0.0.1 is a private address"),
+                      std::pair<std::string, std::string>("[fd00::1]", "fd00::1 is a private address")));
 
 TEST(HttpClientGuard, RefusesLiteralLoopbackUnlessAllowed) {
   LoopbackServer server([](const ReceivedRequest&) { return http_reply(200); });

@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "unit/support/temp_dir.hpp"
 #include "core/ids.hpp"
 #include "scan/scan.hpp"
+#include "unit/support/temp_dir.hpp"
 
 namespace repute::scan {
 namespace {

@@ -73,13 +73,13 @@ class DueWorkTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     store_ = std::move(*opened);
     ASSERT_TRUE(commit([&](WriteTx& tx) -> Status {
-      auto tenant = tx.ensure_tenant("t", kNow);
-      if (!tenant) return tenant.error();
-      tenant_ = tenant->id;
-      core::User user{core::new_uuid(), tenant_, std::nullopt, "{}", kNow};
-      user_ = user.id;
-      return tx.insert_user(user);
-    }).ok());
+                  auto tenant = tx.ensure_tenant("t", kNow);
+                  if (!tenant) return tenant.error();
+                  tenant_ = tenant->id;
+                  core::User user{core::new_uuid(), tenant_, std::nullopt, "{}", kNow};
+                  user_ = user.id;
+                  return tx.insert_user(user);
+                }).ok());
   }
   void TearDown() override {
     if (store_) store_->close();
@@ -145,14 +145,14 @@ TEST_F(DueWorkTest, FindDueScansTakesNoLeaseAndKeepsDueOrder) {
   const core::Account later = add_account(kNow - 1 * kSecond);
   const core::Account earlier = add_account(kNow - 5 * kSecond);
   add_account(kNow + 60 * kSecond);  // not due
-  add_account(std::nullopt);          // never scheduled
+  add_account(std::nullopt);         // never scheduled
   std::vector<core::Account> due;
   ASSERT_TRUE(commit([&](WriteTx& tx) -> Status {
-    auto found = tx.find_due_scans(kNow, 10);
-    if (!found) return found.error();
-    due = *found;
-    return core::ok_status();
-  }).ok());
+                auto found = tx.find_due_scans(kNow, 10);
+                if (!found) return found.error();
+                due = *found;
+                return core::ok_status();
+              }).ok());
   ASSERT_EQ(due.size(), 2u);
   EXPECT_EQ(due[0].id, earlier.id);
   EXPECT_EQ(due[1].id, later.id);
@@ -167,11 +167,11 @@ TEST_F(DueWorkTest, ClaimingLeasesEveryDueScanInOneGo) {
   for (int i = 0; i < 5; ++i) ids.push_back(add_account(kNow - (i + 1) * kSecond).id);
   std::vector<core::Account> claimed;
   ASSERT_TRUE(commit([&](WriteTx& tx) -> Status {
-    auto found = tx.claim_due_scans(kNow, kNow + 60 * kSecond, 3);
-    if (!found) return found.error();
-    claimed = *found;
-    return core::ok_status();
-  }).ok());
+                auto found = tx.claim_due_scans(kNow, kNow + 60 * kSecond, 3);
+                if (!found) return found.error();
+                claimed = *found;
+                return core::ok_status();
+              }).ok());
   ASSERT_EQ(claimed.size(), 3u);
   // The three oldest due, each leased.
   std::vector<std::string> expected = {ids[4], ids[3], ids[2]};
@@ -186,11 +186,11 @@ TEST_F(DueWorkTest, ClaimingLeasesEveryDueScanInOneGo) {
   EXPECT_EQ(got, expected);
   // A second claim finds only the two left.
   ASSERT_TRUE(commit([&](WriteTx& tx) -> Status {
-    auto found = tx.claim_due_scans(kNow, kNow + 60 * kSecond, 10);
-    if (!found) return found.error();
-    EXPECT_EQ(found->size(), 2u);
-    return core::ok_status();
-  }).ok());
+                auto found = tx.claim_due_scans(kNow, kNow + 60 * kSecond, 10);
+                if (!found) return found.error();
+                EXPECT_EQ(found->size(), 2u);
+                return core::ok_status();
+              }).ok());
 }
 
 TEST_F(DueWorkTest, RecordScanWritesOnlyWhatAScanChanges) {
@@ -235,19 +235,19 @@ TEST_F(DueWorkTest, DeliveriesAreLeasedInOneGoAndUpdatedBySeq) {
   const core::Webhook off = add_webhook("http://127.0.0.1:9/c", false);
   const core::Delivery first = add_delivery(hook.id, kNow - 3 * kSecond);
   const core::Delivery second = add_delivery(hook.id, kNow - 2 * kSecond);
-  add_delivery(hook.id, kNow + 60 * kSecond);         // not due
-  add_delivery(skipped.id, kNow - 5 * kSecond);       // left out by the caller
-  add_delivery(off.id, kNow - 5 * kSecond);           // its subscription is disabled
+  add_delivery(hook.id, kNow + 60 * kSecond);    // not due
+  add_delivery(skipped.id, kNow - 5 * kSecond);  // left out by the caller
+  add_delivery(off.id, kNow - 5 * kSecond);      // its subscription is disabled
   EXPECT_GT(first.seq, 0);
   EXPECT_GT(second.seq, first.seq);
 
   std::vector<core::Delivery> claimed;
   ASSERT_TRUE(commit([&](WriteTx& tx) -> Status {
-    auto found = tx.claim_due_deliveries(kNow, kNow + 30 * kSecond, 10, {skipped.id});
-    if (!found) return found.error();
-    claimed = *found;
-    return core::ok_status();
-  }).ok());
+                auto found = tx.claim_due_deliveries(kNow, kNow + 30 * kSecond, 10, {skipped.id});
+                if (!found) return found.error();
+                claimed = *found;
+                return core::ok_status();
+              }).ok());
   ASSERT_EQ(claimed.size(), 2u);
   EXPECT_EQ(claimed[0].id, first.id);
   EXPECT_EQ(claimed[1].id, second.id);
@@ -282,9 +282,9 @@ TEST_F(DueWorkTest, NewDeliveriesGoToTheHandoffLeasedWhenItHasRoom) {
   core::Delivery to_taken = make_delivery(taken.id, kNow);
   core::Delivery to_other = make_delivery(other.id, kNow);
   ASSERT_TRUE(commit([&](WriteTx& tx) -> Status {
-    if (auto status = tx.insert_delivery(to_taken); !status) return status;
-    return tx.insert_delivery(to_other);
-  }).ok());
+                if (auto status = tx.insert_delivery(to_taken); !status) return status;
+                return tx.insert_delivery(to_other);
+              }).ok());
 
   const auto adopted = handoff->adopted();
   ASSERT_EQ(adopted.size(), 1u);
@@ -297,14 +297,14 @@ TEST_F(DueWorkTest, NewDeliveriesGoToTheHandoffLeasedWhenItHasRoom) {
   EXPECT_EQ((*store_->find_delivery(tenant_, to_taken.id))->next_attempt_at, kNow + 30 * kSecond);
   EXPECT_EQ((*store_->find_delivery(tenant_, to_other.id))->next_attempt_at, kNow);
   ASSERT_TRUE(commit([&](WriteTx& tx) -> Status {
-    auto found = tx.claim_due_deliveries(kNow, kNow + 30 * kSecond, 10, {});
-    if (!found) return found.error();
-    EXPECT_EQ(found->size(), 1u);
-    if (!found->empty()) {
-      EXPECT_EQ((*found)[0].id, to_other.id);
-    }
-    return core::ok_status();
-  }).ok());
+                auto found = tx.claim_due_deliveries(kNow, kNow + 30 * kSecond, 10, {});
+                if (!found) return found.error();
+                EXPECT_EQ(found->size(), 1u);
+                if (!found->empty()) {
+                  EXPECT_EQ((*found)[0].id, to_other.id);
+                }
+                return core::ok_status();
+              }).ok());
 }
 
 TEST_F(DueWorkTest, ARolledBackUnitHandsNothingOverButGivesItsReservationBack) {
@@ -336,9 +336,9 @@ TEST_F(DueWorkTest, AChangedSubscriptionIsForgottenBeforeItsDeliveriesAreHandedO
   taken.url = "http://127.0.0.1:9/moved";
   core::Delivery after = make_delivery(taken.id, kNow);
   ASSERT_TRUE(commit([&](WriteTx& tx) -> Status {
-    if (auto status = tx.update_webhook(taken); !status) return status;
-    return tx.insert_delivery(after);
-  }).ok());
+                if (auto status = tx.update_webhook(taken); !status) return status;
+                return tx.insert_delivery(after);
+              }).ok());
   EXPECT_EQ(handoff->calls(), std::vector<std::string>{"forget"});
   EXPECT_EQ((*store_->find_delivery(tenant_, after.id))->next_attempt_at, kNow);
 
