@@ -26,6 +26,8 @@ struct ServeOptions {
   double retry_time_scale = 1;
   std::string retry_schedule;             // comma-separated seconds; empty: the default schedule
   std::vector<std::string> resolve;       // fixed name resolutions "host:port:address" (tests)
+  // Scans: how long an http source has to answer.
+  double source_timeout = 10;
 };
 
 // Options of `repute listen`.

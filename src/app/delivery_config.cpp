@@ -34,6 +34,14 @@ core::Result<std::vector<core::Micros>> parse_retry_schedule(std::string_view te
   }
 }
 
+core::Result<core::Micros> source_timeout(const ServeOptions& options) {
+  const auto timeout = seconds(options.source_timeout);
+  if (!timeout || *timeout == 0 || *timeout > 300 * core::kMicrosPerSecond) {
+    return bad_flag("--source-timeout", "expected a number of seconds above 0 and at most 300");
+  }
+  return *timeout;
+}
+
 core::Result<delivery::DeliveryOptions> delivery_options(const ServeOptions& options, core::AddressPolicy policy) {
   delivery::DeliveryOptions delivery;
   delivery.max_in_flight = options.max_in_flight;

@@ -62,6 +62,8 @@ int main(int argc, char** argv) {
       ->add_option("--retry-time-scale", serve.retry_time_scale,
                    "Multiplies every retry delay (e.g. 0.001 for tests; Retry-After is not scaled)")
       ->capture_default_str();
+  serve_command->add_option("--source-timeout", serve.source_timeout, "Seconds an http source has to answer a scan")
+      ->capture_default_str();
   serve_command->add_option("--resolve", serve.resolve,
                             "Fixed name resolution for deliveries, HOST:PORT:ADDRESS (repeatable; for tests)");
 

@@ -122,7 +122,9 @@ int run_serve(const ServeOptions& options) {
   auto policy = address_policy(options);
   if (!policy) return usage_error(policy.error().message);
   auto delivery_config = delivery_options(options, *policy);
-  if (!delivery_config) return fail(delivery_config.error().message);
+  if (!delivery_config) return usage_error(delivery_config.error().message);
+  auto fetch_timeout = source_timeout(options);
+  if (!fetch_timeout) return usage_error(fetch_timeout.error().message);
 
   store::StoreOptions store_options;
   store_options.synchronous_full = options.synchronous_full;
@@ -141,9 +143,11 @@ int run_serve(const ServeOptions& options) {
   if (!dispatcher) return fail("cannot start the delivery engine: " + dispatcher.error().message);
 
   scan::ScanOptions scan_options;
+  // A fetch starts only while half its lease is left: the lease must hold a whole fetch twice over.
+  scan_options.lease = std::max(scan_options.lease, 2 * *fetch_timeout + 10 * core::kMicrosPerSecond);
   delivery::HttpClientOptions fetch_options;
   fetch_options.address_policy = *policy;
-  fetch_options.timeout = 10 * core::kMicrosPerSecond;
+  fetch_options.timeout = *fetch_timeout;
   fetch_options.max_response_bytes = scan_options.max_source_bytes;
   fetch_options.max_total_connections = scan_options.max_concurrent_fetches;
   auto fetch_client = delivery::start_http_client(fetch_options);

@@ -125,7 +125,12 @@ TEST_F(CliTest, BadServeFlagValuesExit2WithOneLine) {
   // Values the parser cannot check but serve refuses at once are flag errors too: exit 2, one line.
   for (const auto& args : std::vector<std::vector<std::string>>{{"serve", "--listen", "nonsense"},
                                                                 {"serve", "--listen", "127.0.0.1:99999"},
-                                                                {"serve", "--allow-cidr", "banana"}}) {
+                                                                {"serve", "--allow-cidr", "banana"},
+                                                                {"serve", "--attempt-timeout", "0"},
+                                                                {"serve", "--delivery-lease", "1"},
+                                                                {"serve", "--retry-schedule", "5,soon"},
+                                                                {"serve", "--source-timeout", "0"},
+                                                                {"serve", "--source-timeout", "301"}}) {
     SCOPED_TRACE(joined(args));
     expect_flag_error(run(args));
   }

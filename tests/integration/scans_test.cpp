@@ -116,7 +116,8 @@ class ScansTest : public ::testing::Test {
   }
 
   SourceServer receiver_;
-  ReputeProcess server_;
+  // http sources get 2 s to answer (10 by default), so that the slow and stalled sources fail quickly.
+  ReputeProcess server_{dev_options({"--source-timeout", "2"})};
   HttpClient client_{server_.port()};
   Credentials auth_ = basic(server_.dev_key());
   std::string user_;
@@ -467,7 +468,10 @@ TEST_F(HttpSourceTest, ASlowSourceTimesOutThenRecovers) {
   wait_for_first_scan(id);
   const auto started = Steady::now();
   expect_failed_scan(id, SourceServer::Behaviour::kSlow, "source_unreachable", 20s);
-  EXPECT_GT(Steady::now() - started, 5s) << "the source had its timeout";
+  EXPECT_GT(Steady::now() - started, 1900ms) << "the source had its timeout (--source-timeout 2)";
+  EXPECT_LT(Steady::now() - started, 8s) << "and no more";
+  const std::string message = text(get("/v1/accounts/" + id).at("connection").at("error_message"));
+  EXPECT_NE(message.find("timed out"), std::string::npos) << message;
   expect_recovery(id);
 }
 
