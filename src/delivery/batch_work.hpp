@@ -1,6 +1,7 @@
 #pragma once
 // The engine's two units of work on the store: claiming a batch of due deliveries (with a lease), and recording
 // a batch of outcomes. Each runs inside one transaction of the store's writer.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@ namespace repute::delivery {
 struct ClaimedBatch {
   std::vector<core::Delivery> deliveries;
   std::vector<core::Webhook> webhooks;
+  std::uint64_t generation = 0;  // the engine's address generation when the claim read the subscriptions
 };
 
 // Claims up to limit deliveries due at now, leased until lease_until, leaving out skip_webhooks; fills batch.

@@ -104,7 +104,7 @@ void DeliveryEngine::plan(Actions& actions, core::Micros now) {
   }
   // Up to claim_batch more deliveries wait claimed, ready to start the moment a slot frees, so that the engine
   // never idles through a commit (a durable commit takes milliseconds; an answer on loopback, far less).
-  const int room = options_.max_in_flight + options_.claim_batch - in_flight_ - queued_;
+  const int room = options_.max_in_flight + options_.claim_batch - in_flight_ - queued_ - reserved_;
   // A busy engine waits until a quarter of a batch is free: one claim commits at a time, and a claim of a few
   // deliveries per commit would starve it. An idle one claims at once, whatever is due.
   const int worth_claiming = in_flight_ + queued_ < options_.max_in_flight ? 1 : std::max(1, options_.claim_batch / 4);
@@ -199,6 +199,9 @@ void DeliveryEngine::perform(Actions& actions) {
     store_.write(
         [self = shared_from_this(), batch, limit, skip = std::move(actions.claim->second)](store::WriteTx& tx) {
           *batch = {};
+          // Read here, on the writer, in order with the commits that change subscriptions: a change committed with
+          // or after this claim bumps the generation before on_claimed runs.
+          batch->generation = self->address_generation_.load();
           const core::Micros now = self->clock_.now();
           return claim_batch(tx, now, now + self->options_.lease, limit, skip, *batch);
         },
@@ -259,18 +262,23 @@ void DeliveryEngine::on_claimed(ClaimedBatch& batch, int limit, const core::Stat
       obs::log_warn("cannot claim due deliveries", {{"error", status.error().message}});
       next_check_at_ = now + kIdlePoll;
     } else {
-      if (addresses_.size() > kMaxAddresses) addresses_.clear();
-      for (const core::Webhook& webhook : batch.webhooks) {
-        Target& target = targets_[webhook.id];
-        target.url = webhook.url;
-        target.secret = webhook.secret;
-        addresses_[webhook.id] = {webhook.url, webhook.secret};
+      // A subscription changed in the claim's commit (or since): what it read may be stale. Its deliveries go back,
+      // due now, to be claimed again with what the store says now.
+      const bool stale = batch.generation != address_generation_.load();
+      if (!stale) {
+        if (addresses_.size() > kMaxAddresses) addresses_.clear();
+        for (const core::Webhook& webhook : batch.webhooks) {
+          Target& target = targets_[webhook.id];
+          target.url = webhook.url;
+          target.secret = webhook.secret;
+          addresses_[webhook.id] = {webhook.url, webhook.secret};
+        }
       }
       const auto claimed = static_cast<int>(batch.deliveries.size());
       for (core::Delivery& delivery : batch.deliveries) {
         if (!held_.insert(delivery.id).second) continue;  // already ours: never twice in flight
         Target& target = targets_[delivery.webhook_id];
-        if (saturated(target)) {
+        if (stale || saturated(target)) {
           // More than this subscription may have in hand (one claim can bring many for one subscription): hand
           // it back, due now, so that it neither waits out its lease nor holds room the others could use.
           outcomes_.push_back(OutcomeRules::release(std::move(delivery), now));
@@ -330,33 +338,42 @@ std::optional<core::Micros> DeliveryEngine::reserve(const std::string& webhook_i
   std::lock_guard lock(mutex_);
   if (stopping_ || in_flight_ + queued_ + reserved_ >= options_.max_in_flight) return std::nullopt;
   if (!addresses_.count(webhook_id)) return std::nullopt;  // its address is learnt from a claim first
+  auto& reserved_here = reserved_by_webhook_[webhook_id];
   if (auto found = targets_.find(webhook_id); found != targets_.end()) {
-    if (found->second.gone || saturated(found->second)) return std::nullopt;
+    if (found->second.gone || saturated(found->second, reserved_here)) return std::nullopt;
+  } else if (reserved_here >= kPrefetchFactor * options_.max_in_flight_per_webhook) {
+    return std::nullopt;
   }
+  ++reserved_here;
   ++reserved_;
   return now + options_.lease;
 }
 
-void DeliveryEngine::adopt(std::vector<core::Delivery> deliveries, int reserved) {
+void DeliveryEngine::adopt(std::vector<core::Delivery> deliveries, const std::vector<std::string>& reserved_for) {
   Actions actions;
   {
     std::lock_guard lock(mutex_);
-    reserved_ -= reserved;
+    for (const std::string& webhook_id : reserved_for) {
+      auto found = reserved_by_webhook_.find(webhook_id);
+      if (found != reserved_by_webhook_.end() && --found->second <= 0) reserved_by_webhook_.erase(found);
+    }
+    reserved_ -= static_cast<int>(reserved_for.size());
     const core::Micros now = clock_.now();
     for (core::Delivery& delivery : deliveries) {
       if (!held_.insert(delivery.id).second) continue;
       auto address = addresses_.find(delivery.webhook_id);
-      Target* target = address == addresses_.end() ? nullptr : &targets_[delivery.webhook_id];
-      if (stopping_ || !target || target->gone) {
+      auto target = targets_.find(delivery.webhook_id);
+      if (stopping_ || address == addresses_.end() || (target != targets_.end() && target->second.gone)) {
         // Its subscription changed (or is going) since the reservation: handed back due now, to be claimed with
         // what the store says of its subscription.
         outcomes_.push_back(OutcomeRules::release(std::move(delivery), now));
         continue;
       }
-      target->url = address->second.url;
-      target->secret = address->second.secret;
+      Target& into = targets_[delivery.webhook_id];
+      into.url = address->second.url;
+      into.secret = address->second.secret;
       ready_.insert(delivery.webhook_id);
-      target->queued.push_back(std::move(delivery));
+      into.queued.push_back(std::move(delivery));
       ++queued_;
     }
     plan(actions, now);
@@ -366,8 +383,19 @@ void DeliveryEngine::adopt(std::vector<core::Delivery> deliveries, int reserved)
 }
 
 void DeliveryEngine::forget_subscriptions() {
-  std::lock_guard lock(mutex_);
-  addresses_.clear();
+  Actions actions;
+  {
+    std::lock_guard lock(mutex_);
+    ++address_generation_;
+    addresses_.clear();
+    // Deliveries waiting for their turn would start with the old URL and secret: they go back, due now, and are
+    // claimed again with the new ones. (Attempts already in flight finish as they started.)
+    const core::Micros now = clock_.now();
+    for (auto& [id, target] : targets_) release_queued(target, now);
+    ready_.clear();
+    plan(actions, now);
+  }
+  perform(actions);
 }
 
 void DeliveryEngine::release_queued(Target& target, core::Micros now) {
@@ -376,8 +404,8 @@ void DeliveryEngine::release_queued(Target& target, core::Micros now) {
   target.queued.clear();
 }
 
-bool DeliveryEngine::saturated(const Target& target) const {
-  return target.in_flight + static_cast<int>(target.queued.size()) >=
+bool DeliveryEngine::saturated(const Target& target, int reserved) const {
+  return target.in_flight + static_cast<int>(target.queued.size()) + reserved >=
          kPrefetchFactor * options_.max_in_flight_per_webhook;
 }
 

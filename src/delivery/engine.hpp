@@ -8,9 +8,11 @@
 // that returns a held delivery again is ignored), so no delivery is in flight twice at once; an attempt only starts
 // when it can end before its lease runs out; attempts in flight never exceed max_in_flight in all, nor
 // max_in_flight_per_webhook to one subscription; claimed deliveries waiting for their turn (a prefetch that hides
-// commit latency) never exceed claim_batch in all, nor 3 x max_in_flight_per_webhook for one subscription, whose
+// commit latency) never exceed claim_batch in all, nor 4 x max_in_flight_per_webhook for one subscription, whose
 // further due work is left out of claims meanwhile (and handed back when a claim brings too much of it).
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -48,7 +50,7 @@ class DeliveryEngine final : public store::DeliveryHandoff, public std::enable_s
 
   // DeliveryHandoff, called on the store's writer thread.
   std::optional<core::Micros> reserve(const std::string& webhook_id, core::Micros now) override;
-  void adopt(std::vector<core::Delivery> deliveries, int reserved) override;
+  void adopt(std::vector<core::Delivery> deliveries, const std::vector<std::string>& reserved_for) override;
   void forget_subscriptions() override;
 
  private:
@@ -93,7 +95,9 @@ class DeliveryEngine final : public store::DeliveryHandoff, public std::enable_s
                    const std::vector<std::string>& disabled, const core::Status& status);
   // Hands a subscription's queued deliveries back to the store, due at now.
   void release_queued(Target& target, core::Micros now);
-  bool saturated(const Target& target) const;
+  // Whether the subscription has as much in hand (in flight, queued, and reserved for commits not yet done) as it
+  // may.
+  bool saturated(const Target& target, int reserved = 0) const;
 
   store::Store& store_;
   const DeliveryOptions options_;
@@ -114,7 +118,11 @@ class DeliveryEngine final : public store::DeliveryHandoff, public std::enable_s
   std::unordered_map<std::string, Address> addresses_;  // by webhook id: whom handed-over deliveries go to
   int in_flight_ = 0;
   int queued_ = 0;
-  int reserved_ = 0;        // slots promised to deliveries of commits not yet done
+  int reserved_ = 0;                                          // slots promised to deliveries of commits not yet done
+  std::unordered_map<std::string, int> reserved_by_webhook_;  // ... and to which subscriptions
+  // Bumped by forget_subscriptions(): a claim that read subscriptions under an older generation may have read
+  // a URL or secret that has changed since. Read on the store's writer thread, hence atomic.
+  std::atomic<std::uint64_t> address_generation_{0};
   bool look_ = true;        // there may be due work: claim when there is room
   bool claiming_ = false;   // a claim is in the store's queue
   bool recording_ = false;  // a batch of outcomes is in the store's queue

@@ -92,6 +92,9 @@ class Engine final : public ScanEngine {
     thread_.join();
     std::unique_lock lock(mutex_);
     wake_.wait_for(lock, std::chrono::seconds(15), [this] { return in_progress_ == 0; });
+    // Fetches still running are about to be cut off by the HTTP client's stop: such an ending is no answer from
+    // the source, so it is not applied; the account's lease runs out and it is scanned again after the restart.
+    abandoning_ = true;
   }
 
  private:
@@ -143,8 +146,12 @@ class Engine final : public ScanEngine {
     // Several units of work wait at the writer at once, so that it has the next ones in hand while it commits
     // (they share its commits). Units run in order on the writer, each seeing what the ones before it wrote, so
     // none takes a scan another applied. Claiming stops at the first unit that was not full.
+    // After a round that leased http scans, one unit at a time: more would only lease scans that wait for a
+    // fetch slot.
     std::deque<std::future<core::Result<Batch>>> queued;
-    for (int i = 0; i < kBatchesAhead; ++i) queued.push_back(queue_batch());
+    const int ahead = leased_fetches_ ? 1 : kBatchesAhead;
+    leased_fetches_ = false;
+    for (int i = 0; i < ahead; ++i) queued.push_back(queue_batch());
     bool full = true;
     while (!queued.empty()) {
       const bool this_full = finish_batch(queued.front().get());
@@ -192,7 +199,8 @@ class Engine final : public ScanEngine {
             core::Account& account = (*due)[i];
             switch (account.source.type) {
               case core::Source::Type::kSandbox: {
-                // After its first scan a sandbox account has a reputation, and the sandbox says without reading
+                // After its first scan a sandbox account has a reputation (its source cannot be changed, and a sandbox
+                // scan never fails), and the sandbox says without reading
                 // it whether this scan changes it: most periodic scans are recorded without that read.
                 if (account.scan_count > 0 && !sandbox_scan_changes(account, account.scan_count)) {
                   if (auto recorded = record_unchanged_scan(tx, account, now, jitters[i]); !recorded) return recorded;
@@ -240,6 +248,7 @@ class Engine final : public ScanEngine {
     for (const std::string& outcome : batch->outcomes) {
       obs::metrics().add(kScansMetric, {{"source", "sandbox"}, {"outcome", outcome}});
     }
+    leased_fetches_ = leased_fetches_ || !batch->to_fetch.empty();
     for (core::Account& account : batch->to_fetch) start(std::move(account));
     return batch->claimed == options_.claim_batch;
   }
@@ -286,7 +295,7 @@ class Engine final : public ScanEngine {
       core::Account account;
       {
         std::lock_guard lock(mutex_);
-        if (pending_fetches_.empty() || fetches_in_flight_ >= options_.max_concurrent_fetches) return;
+        if (stopping_ || pending_fetches_.empty() || fetches_in_flight_ >= options_.max_concurrent_fetches) return;
         account = std::move(pending_fetches_.front());
         pending_fetches_.pop_front();
         // A fetch starts only while half its lease is left: one that waited longer for a slot is dropped, and
@@ -300,8 +309,15 @@ class Engine final : public ScanEngine {
       }
       const std::string url = account.source.url.value_or("");
       fetch_(url, [this, account = std::move(account)](FetchResult fetched) {
-        ScanOutcome outcome = http_outcome(fetched, options_.max_source_bytes);
-        apply(account, [outcome](const core::Account&, const std::optional<core::Reputation>&) { return outcome; });
+        bool abandoned;
+        {
+          std::lock_guard lock(mutex_);
+          abandoned = abandoning_ && !fetched.status;
+        }
+        if (!abandoned) {
+          ScanOutcome outcome = http_outcome(fetched, options_.max_source_bytes);
+          apply(account, [outcome](const core::Account&, const std::optional<core::Reputation>&) { return outcome; });
+        }
         {
           std::lock_guard lock(mutex_);
           --fetches_in_flight_;
@@ -371,8 +387,11 @@ class Engine final : public ScanEngine {
   bool stopping_ = false;
   int in_progress_ = 0;
   int fetches_in_flight_ = 0;
-  bool one_by_one_ =
-      false;  // the last batch failed: the next round applies scans one unit of work each (engine thread)
+  // Engine thread only: the last batch failed (the next round applies scans one unit of work each); the last round
+  // leased http scans (the next one queues a single unit).
+  bool one_by_one_ = false;
+  bool leased_fetches_ = false;
+  bool abandoning_ = false;  // stop() gave up waiting: fetches cut off from now on are not applied
   std::deque<core::Account> pending_fetches_;
   std::mt19937_64 random_;
   std::thread thread_;

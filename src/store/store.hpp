@@ -140,9 +140,10 @@ class DeliveryHandoff {
   // Room for one more delivery to webhook_id at now: the end of its lease, or nullopt (it is stored due, and
   // claimed as usual).
   virtual std::optional<core::Micros> reserve(const std::string& webhook_id, core::Micros now) = 0;
-  // After a batch's commit: `reserved` reservations are over, and deliveries (those made by units of work that
-  // committed) are the taker's to send. A delivery it cannot send waits out its lease and is claimed then.
-  virtual void adopt(std::vector<core::Delivery> deliveries, int reserved) = 0;
+  // After a batch's commit: the reservations it took (one subscription id each) are over, and deliveries (those
+  // made by units of work that committed) are the taker's to send. A delivery it cannot send waits out its lease
+  // and is claimed then.
+  virtual void adopt(std::vector<core::Delivery> deliveries, const std::vector<std::string>& reserved_for) = 0;
   // A commit changed or deleted subscriptions: whatever the taker knows of their URLs and secrets is stale.
   // Called before that commit's adopt().
   virtual void forget_subscriptions() = 0;

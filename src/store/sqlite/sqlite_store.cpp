@@ -145,7 +145,7 @@ class SqliteStore final : public Store {
     checkpoint_wake_.notify_one();
     checkpoint_thread_.join();
     checkpointer_.reset();
-    writer_.reset();  // the last connection out checkpoints what is left and removes the WAL
+    writer_.reset();  // with the idle readers below, the last connection out checkpoints what is left
     std::lock_guard lock(readers_mutex_);
     idle_readers_.clear();
   }
@@ -234,8 +234,9 @@ class SqliteStore final : public Store {
     bool committed_any = false;
     for (const Status& outcome : outcomes) committed_any = committed_any || outcome.ok();
     if (handoff && tx.changed_webhooks && committed_any) handoff->forget_subscriptions();
-    if (handoff && tx.reserved > 0)
-      handoff->adopt(committed_any ? std::move(tx.handed) : std::vector<core::Delivery>{}, tx.reserved);
+    if (handoff && !tx.reserved_for.empty()) {
+      handoff->adopt(committed_any ? std::move(tx.handed) : std::vector<core::Delivery>{}, tx.reserved_for);
+    }
     if (committed_any) notify(tx);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].done) batch[i].done(std::move(outcomes[i]));

@@ -136,7 +136,7 @@ Status SqliteWriteTx::insert_delivery(core::Delivery& delivery) {
     made_deliveries_due = true;
     return sqlite::insert_delivery(db_, delivery);
   }
-  ++reserved;
+  reserved_for.push_back(delivery.webhook_id);
   delivery.next_attempt_at = lease;
   if (auto status = sqlite::insert_delivery(db_, delivery); !status) return status;
   handed.push_back(delivery);

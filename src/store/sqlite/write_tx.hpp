@@ -20,7 +20,7 @@ class SqliteWriteTx final : public WriteTx {
   DeliveryHandoff* handoff = nullptr;
   bool changed_webhooks = false;
   std::vector<core::Delivery> handed;
-  int reserved = 0;
+  std::vector<std::string> reserved_for;  // the subscription of each reservation taken
 
   Result<core::Tenant> ensure_tenant(const std::string& name, core::Micros now) override;
   Status insert_api_key(const core::ApiKey& key) override;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -242,6 +243,65 @@ TEST_F(DispatcherTest, NewDeliveriesAreHandedToTheEngineAtCommitAndFollowAChange
     return page ? page->items.size() : 0u;
   };
   EXPECT_TRUE(eventually([&] { return delivered_count() == 4; })) << "every outcome recorded";
+}
+
+// A claim and a URL change committed together (the claim first): what the claim read must not be learnt, or every
+// later handed-over delivery would go to the old URL. The claimed delivery itself goes back and out to the new URL.
+TEST_F(DispatcherTest, AClaimCommittedWithAUrlChangeTeachesNoStaleAddress) {
+  LoopbackServer receiver([](const ReceivedRequest&) { return http_reply(200); });
+  const std::string hook = add_webhook(receiver.url("/a"));
+  start(options());
+  const auto arrivals = [&](const std::string& path) {
+    std::size_t count = 0;
+    for (const ReceivedRequest& request : receiver.requests()) count += request.target == path;
+    return count;
+  };
+  // A delivery due now that the engine does not take at birth (stored failed, then made pending: never reserved).
+  const auto add_due = [&](store::WriteTx& tx) -> core::Status {
+    core::Delivery delivery;
+    delivery.id = core::new_uuid();
+    delivery.tenant_id = tenant_id_;
+    delivery.event_id = core::new_uuid();
+    delivery.webhook_id = hook;
+    delivery.event_type = "reputations.added";
+    delivery.body = "{}";
+    delivery.created_at = delivery.updated_at = core::system_clock().now();
+    delivery.state = core::DeliveryState::kFailed;
+    if (auto status = tx.insert_delivery(delivery); !status) return status;
+    delivery.state = core::DeliveryState::kPending;
+    delivery.next_attempt_at = delivery.created_at;
+    return tx.update_delivery(delivery);
+  };
+  add_deliveries(hook, 1);
+  ASSERT_TRUE(eventually([&] { return arrivals("/a") == 1; }));  // the engine knows /a now
+  std::this_thread::sleep_for(200ms);
+
+  // Hold the writer so that [a due delivery, the claim, the URL change] share one commit.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> holding;
+  store_->write(
+      [&holding, released](store::WriteTx&) {
+        holding.set_value();
+        released.wait();
+        return core::ok_status();
+      },
+      nullptr);
+  holding.get_future().wait();
+  store_->write(add_due, nullptr);
+  dispatcher_->wake();  // queues a claim behind it
+  core::Webhook moved = webhook(hook);
+  moved.url = receiver.url("/b");
+  std::promise<void> updated;
+  store_->write([&](store::WriteTx& tx) { return tx.update_webhook(moved); },
+                [&updated](core::Status) { updated.set_value(); });
+  release.set_value();
+  updated.get_future().wait();
+
+  add_deliveries(hook, 1);  // made after the change
+  ASSERT_TRUE(eventually([&] { return arrivals("/b") == 2; })) << "the claimed and the new delivery, at the new URL";
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(arrivals("/a"), 1u) << "nothing went to the old URL after the change";
 }
 
 TEST_F(DispatcherTest, RetriesOnTheScheduleWithTheSameIdAndBody) {

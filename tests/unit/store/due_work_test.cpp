@@ -34,11 +34,14 @@ class RecordingHandoff final : public DeliveryHandoff {
     if (webhook_id != takes_) return std::nullopt;
     return now + 30 * kSecond;
   }
-  void adopt(std::vector<core::Delivery> deliveries, int reserved) override {
+  void adopt(std::vector<core::Delivery> deliveries, const std::vector<std::string>& reserved_for) override {
     std::lock_guard lock(mutex_);
     calls_.push_back("adopt");
     for (auto& delivery : deliveries) adopted_.push_back(std::move(delivery));
-    returned_ += reserved;
+    for (const auto& webhook_id : reserved_for) {
+      EXPECT_EQ(webhook_id, takes_) << "a reservation is returned for the subscription it was taken for";
+      ++returned_;
+    }
   }
   void forget_subscriptions() override {
     std::lock_guard lock(mutex_);
