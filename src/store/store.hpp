@@ -87,8 +87,8 @@ class WriteTx {
   virtual Status update_account(const core::Account& account) = 0;
   // Deletes the account with its reputation; false when there is no such account.
   virtual Result<bool> delete_account(const std::string& tenant_id, const std::string& id) = 0;
-  // Accounts whose scan is due at now, oldest first; each is leased (next_scan_at = lease_until) so that
-  // no one else takes it until the lease runs out.
+  // Up to limit accounts whose scan is due at now (those due longest are taken), returned in store order; each is
+  // leased (next_scan_at = lease_until) so that no one else takes it until the lease runs out.
   virtual Result<std::vector<core::Account>> claim_due_scans(core::Micros now, core::Micros lease_until, int limit) = 0;
   // Accounts whose scan is due at now, oldest first, not leased: for scans applied in the same unit of work.
   virtual Result<std::vector<core::Account>> find_due_scans(core::Micros now, int limit) = 0;
@@ -106,7 +106,8 @@ class WriteTx {
   // Stores the delivery and sets its seq.
   virtual Status insert_delivery(core::Delivery& delivery) = 0;
   // Pending deliveries due at now whose subscription is enabled and not in skip_webhooks (those with
-  // enough work in hand already), oldest first; each is leased (next_attempt_at = lease_until).
+  // enough work in hand already): up to limit, those due longest taken, returned in store order; each is leased
+  // (next_attempt_at = lease_until).
   virtual Result<std::vector<core::Delivery>> claim_due_deliveries(core::Micros now, core::Micros lease_until,
                                                                    int limit,
                                                                    const std::vector<std::string>& skip_webhooks) = 0;

@@ -329,7 +329,6 @@ class SqliteStore final : public Store {
   WorkListener listener_;
   std::shared_ptr<DeliveryHandoff> handoff_;
   std::unique_ptr<Connection> checkpointer_;
-  std::thread thread_;
 
   // A checkpoint is due once the WAL holds this many pages (SQLite's own default). Past the second figure the writer
   // checkpoints too: while commits keep coming, the checkpoint thread never catches up with the last frame, and
@@ -341,6 +340,7 @@ class SqliteStore final : public Store {
   std::condition_variable checkpoint_wake_;
   bool checkpoint_due_ = false;
   bool checkpoint_exit_ = false;
+  std::thread thread_;  // started after everything it uses is made
   std::thread checkpoint_thread_;
 
   std::mutex readers_mutex_;
