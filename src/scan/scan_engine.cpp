@@ -132,8 +132,8 @@ class Engine final : public ScanEngine {
   // What one unit of work of due scans did.
   struct Batch {
     int claimed = 0;
-    std::vector<std::string> outcomes;    // the outcome label of each scan applied
-    std::vector<core::Account> to_fetch;  // http accounts, leased, to be read outside the store
+    std::vector<std::pair<const char*, std::string>> counted;  // (source, outcome) of each scan applied
+    std::vector<core::Account> to_fetch;                       // http accounts, leased, to be read outside the store
   };
 
   // Claims due scans and starts them; true when the last claim was full (more may be due at once).
@@ -145,9 +145,8 @@ class Engine final : public ScanEngine {
     }
     // Several units of work wait at the writer at once, so that it has the next ones in hand while it commits
     // (they share its commits). Units run in order on the writer, each seeing what the ones before it wrote, so
-    // none takes a scan another applied. Claiming stops at the first unit that was not full.
-    // After a round that leased http scans, one unit at a time: more would only lease scans that wait for a
-    // fetch slot.
+    // none takes a scan another applied. Claiming stops at the first unit that was not full. After a round that
+    // leased http scans, one unit at a time: more would only lease scans that wait for a fetch slot.
     std::deque<std::future<core::Result<Batch>>> queued;
     const int ahead = leased_fetches_ ? 1 : kBatchesAhead;
     leased_fetches_ = false;
@@ -199,23 +198,22 @@ class Engine final : public ScanEngine {
             core::Account& account = (*due)[i];
             switch (account.source.type) {
               case core::Source::Type::kSandbox: {
-                // After its first scan a sandbox account has a reputation (its source cannot be changed, and a sandbox
-                // scan never fails), and the sandbox says without reading
-                // it whether this scan changes it: most periodic scans are recorded without that read.
+                // After its first scan a sandbox account has a reputation (its source cannot be changed, and a
+                // sandbox scan never fails), and the sandbox says without reading it whether this scan changes it:
+                // most periodic scans are recorded without that read.
                 if (account.scan_count > 0 && !sandbox_scan_changes(account, account.scan_count)) {
                   if (auto recorded = record_unchanged_scan(tx, account, now, jitters[i]); !recorded) return recorded;
-                  batch->outcomes.push_back("unchanged");
+                  batch->counted.emplace_back("sandbox", "unchanged");
                   break;
                 }
                 auto applied = apply_scan_to(tx, account, read_sandbox, now, jitters[i], subscribers);
                 if (!applied) return applied.error();
-                batch->outcomes.push_back(outcome_label(*applied));
+                batch->counted.emplace_back("sandbox", outcome_label(*applied));
                 break;
               }
               case core::Source::Type::kPush:
-                // Pushed results arrive through the API; a due push account only has its schedule cleared.
-                account.next_scan_at.reset();
-                if (auto recorded = tx.record_scan(account); !recorded) return recorded;
+                if (auto cleared = clear_push_schedule(tx, account); !cleared) return cleared;
+                batch->counted.emplace_back("push", "ok");
                 break;
               case core::Source::Type::kHttp:
                 if (auto leased = tx.lease_scan(account, now + options_.lease); !leased) return leased;
@@ -245,8 +243,8 @@ class Engine final : public ScanEngine {
       one_by_one_ = true;
       return false;
     }
-    for (const std::string& outcome : batch->outcomes) {
-      obs::metrics().add(kScansMetric, {{"source", "sandbox"}, {"outcome", outcome}});
+    for (const auto& [source, outcome] : batch->counted) {
+      obs::metrics().add(kScansMetric, {{"source", source}, {"outcome", outcome}});
     }
     leased_fetches_ = leased_fetches_ || !batch->to_fetch.empty();
     for (core::Account& account : batch->to_fetch) start(std::move(account));
@@ -372,8 +370,13 @@ class Engine final : public ScanEngine {
     auto found = tx.find_account(tenant, id);
     if (!found) return found.error();
     if (!*found) return core::ok_status();
-    (*found)->next_scan_at.reset();
-    return tx.record_scan(**found);
+    return clear_push_schedule(tx, **found);
+  }
+
+  // Pushed results arrive through the API; a due push account only has its schedule cleared.
+  static core::Status clear_push_schedule(store::WriteTx& tx, core::Account& account) {
+    account.next_scan_at.reset();
+    return tx.record_scan(account);
   }
 
   store::Store& store_;

@@ -132,14 +132,14 @@ Status SqliteWriteTx::insert_delivery(core::Delivery& delivery) {
   if (handoff && !changed_webhooks && delivery.state == core::DeliveryState::kPending) {
     lease = handoff->reserve(delivery.webhook_id, delivery.next_attempt_at.value_or(delivery.created_at));
   }
-  if (!lease) {
+  if (lease) {
+    reserved_for.push_back(delivery.webhook_id);  // returned after the commit, whatever becomes of the insert
+    delivery.next_attempt_at = lease;
+  } else {
     made_deliveries_due = true;
-    return sqlite::insert_delivery(db_, delivery);
   }
-  reserved_for.push_back(delivery.webhook_id);
-  delivery.next_attempt_at = lease;
   if (auto status = sqlite::insert_delivery(db_, delivery); !status) return status;
-  handed.push_back(delivery);
+  if (lease) handed.push_back(delivery);
   return core::ok_status();
 }
 

@@ -100,21 +100,28 @@ class DispatcherTest : public ::testing::Test {
     return webhook.id;
   }
 
+  // A pending delivery to webhook_id, due now, not stored yet.
+  core::Delivery new_delivery(const std::string& webhook_id, std::string body) {
+    core::Delivery delivery;
+    delivery.id = core::new_uuid();
+    delivery.tenant_id = tenant_id_;
+    delivery.event_id = core::new_uuid();
+    delivery.webhook_id = webhook_id;
+    delivery.event_type = "reputations.added";
+    delivery.body = std::move(body);
+    delivery.created_at = delivery.updated_at = core::system_clock().now();
+    delivery.next_attempt_at = delivery.created_at;
+    return delivery;
+  }
+
   std::vector<std::string> add_deliveries(const std::string& webhook_id, int count) {
     std::vector<std::string> ids;
     EXPECT_TRUE(store_
                     ->write_and_wait([&](store::WriteTx& tx) -> core::Status {
                       for (int i = 0; i < count; ++i) {
-                        core::Delivery delivery;
-                        delivery.id = core::new_uuid();
-                        delivery.tenant_id = tenant_id_;
-                        delivery.event_id = core::new_uuid();
-                        delivery.webhook_id = webhook_id;
-                        delivery.event_type = "reputations.added";
-                        delivery.body =
-                            R"({"event":"reputations.added","name":"hook","data":{"n":)" + std::to_string(i) + "}}";
-                        delivery.created_at = delivery.updated_at = core::system_clock().now();
-                        delivery.next_attempt_at = delivery.created_at;
+                        core::Delivery delivery =
+                            new_delivery(webhook_id, R"({"event":"reputations.added","name":"hook","data":{"n":)" +
+                                                         std::to_string(i) + "}}");
                         if (auto status = tx.insert_delivery(delivery); !status) return status;
                         ids.push_back(delivery.id);
                       }
@@ -203,15 +210,7 @@ TEST_F(DispatcherTest, NewDeliveriesAreHandedToTheEngineAtCommitAndFollowAChange
     bool handed = false;
     EXPECT_TRUE(store_
                     ->write_and_wait([&](store::WriteTx& tx) -> core::Status {
-                      core::Delivery delivery;
-                      delivery.id = core::new_uuid();
-                      delivery.tenant_id = tenant_id_;
-                      delivery.event_id = core::new_uuid();
-                      delivery.webhook_id = hook;
-                      delivery.event_type = "reputations.added";
-                      delivery.body = R"({"event":"reputations.added"})";
-                      delivery.created_at = delivery.updated_at = core::system_clock().now();
-                      delivery.next_attempt_at = delivery.created_at;
+                      core::Delivery delivery = new_delivery(hook, R"({"event":"reputations.added"})");
                       if (auto status = tx.insert_delivery(delivery); !status) return status;
                       handed = *delivery.next_attempt_at > delivery.created_at + core::kMicrosPerSecond;
                       return core::ok_status();
@@ -258,18 +257,10 @@ TEST_F(DispatcherTest, AClaimCommittedWithAUrlChangeTeachesNoStaleAddress) {
   };
   // A delivery due now that the engine does not take at birth (stored failed, then made pending: never reserved).
   const auto add_due = [&](store::WriteTx& tx) -> core::Status {
-    core::Delivery delivery;
-    delivery.id = core::new_uuid();
-    delivery.tenant_id = tenant_id_;
-    delivery.event_id = core::new_uuid();
-    delivery.webhook_id = hook;
-    delivery.event_type = "reputations.added";
-    delivery.body = "{}";
-    delivery.created_at = delivery.updated_at = core::system_clock().now();
+    core::Delivery delivery = new_delivery(hook, "{}");
     delivery.state = core::DeliveryState::kFailed;
     if (auto status = tx.insert_delivery(delivery); !status) return status;
     delivery.state = core::DeliveryState::kPending;
-    delivery.next_attempt_at = delivery.created_at;
     return tx.update_delivery(delivery);
   };
   add_deliveries(hook, 1);
