@@ -1,7 +1,10 @@
 #include "store/store.hpp"
 
+#include <unistd.h>
+
 #include <future>
 
+#include "store/postgres/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace repute::store {
@@ -13,10 +16,19 @@ Status Store::write_and_wait(Work work) {
   return future.get();
 }
 
+std::string node_id_or_default(const StoreOptions& options) {
+  if (!options.node_id.empty()) return options.node_id;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host[0] ? host : "node") + "-" + std::to_string(getpid());
+}
+
 Result<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOptions& options) {
   constexpr std::string_view kSqlite = "sqlite://";
   if (url.starts_with(kSqlite)) return sqlite::open_sqlite_store(url.substr(kSqlite.size()), options);
-  return core::invalid("unsupported database URL \"" + url + "\": expected sqlite:///abs/path.db or sqlite://rel/path.db");
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) return postgres::open_pg_store(url, options);
+  return core::invalid("unsupported database URL \"" + url +
+                       "\": expected sqlite:///abs/path.db, sqlite://rel/path.db or postgres://user:password@host/db");
 }
 
 }  // namespace repute::store

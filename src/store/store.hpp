@@ -1,7 +1,9 @@
 #pragma once
 // store: where every object lives. The Store interface (reads, transactional writes) and open_store(),
-// which picks the back end from the database URL. Writes are queued and committed in batches; each
-// unit of work runs inside one transaction, all of it or none of it.
+// which picks the back end from the database URL: SQLite (embedded, one node) or PostgreSQL (any number of nodes on
+// one database). Writes are queued and committed in batches; each unit of work runs inside one transaction, all of
+// it or none of it. Due work is claimed with a lease owned by the node; a lease that runs out frees the work for
+// any node.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -212,9 +214,15 @@ class Store {
 struct StoreOptions {
   bool synchronous_full = true;  // fsync every commit (SQLite synchronous=FULL)
   int max_batch = 512;           // most units of work in one group commit
+  std::string node_id = "";      // who owns the leases this process takes; empty: host name and process id
+  int pool_size = 8;             // PostgreSQL: writer connections (and as many readers) per node
 };
 
-// Opens (and migrates) the database named by url: "sqlite:///abs/path.db", "sqlite://rel/path.db".
+// This process's node id: options.node_id, or "<host name>-<process id>" when it is empty.
+std::string node_id_or_default(const StoreOptions& options);
+
+// Opens (and migrates) the database named by url: "sqlite:///abs/path.db", "sqlite://rel/path.db", or
+// "postgres://user:password@host:port/database?param=value" (also "postgresql://"; libpq's parameters apply).
 Result<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOptions& options = {});
 
 }  // namespace repute::store

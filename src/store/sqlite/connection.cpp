@@ -18,72 +18,43 @@ core::Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
   }
 }
 
-Statement::~Statement() {
-  if (!stmt_) return;
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
-}
+// A cached sqlite3_stmt.
+class Connection::Prepared final : public sql::PreparedStatement {
+ public:
+  Prepared(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Prepared() override { sqlite3_finalize(stmt_); }
 
-Statement& Statement::bind(int index, std::string_view text) {
-  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  return *this;
-}
+  void bind_text(int index, std::string_view text) override {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  }
+  void bind_integer(int index, std::int64_t value) override { sqlite3_bind_int64(stmt_, index, value); }
+  void bind_real(int index, double value) override { sqlite3_bind_double(stmt_, index, value); }
+  void bind_null(int index) override { sqlite3_bind_null(stmt_, index); }
 
-Statement& Statement::bind(int index, std::int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
-  return *this;
-}
+  Result<bool> step() override {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return sqlite_error(db_, rc, "statement failed");
+  }
+  void reset() override {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
 
-Statement& Statement::bind(int index, const std::optional<std::string>& text) {
-  return text ? bind(index, std::string_view(*text)) : bind_null(index);
-}
+  bool is_null(int column) const override { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  std::string text(int column) const override {
+    const auto* data = sqlite3_column_text(stmt_, column);
+    const int size = sqlite3_column_bytes(stmt_, column);
+    return data ? std::string(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size)) : std::string();
+  }
+  std::int64_t integer(int column) const override { return sqlite3_column_int64(stmt_, column); }
+  double real(int column) const override { return sqlite3_column_double(stmt_, column); }
 
-Statement& Statement::bind(int index, const std::optional<std::int64_t>& value) {
-  return value ? bind(index, *value) : bind_null(index);
-}
-
-Statement& Statement::bind(int index, double value) {
-  sqlite3_bind_double(stmt_, index, value);
-  return *this;
-}
-
-Statement& Statement::bind_null(int index) {
-  sqlite3_bind_null(stmt_, index);
-  return *this;
-}
-
-Result<bool> Statement::step() {
-  const int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  return sqlite_error(db_, rc, "statement failed");
-}
-
-Status Statement::run() {
-  auto stepped = step();
-  // Reset at once, so that the same statement can be bound and run again (claims lease rows in a loop).
-  sqlite3_reset(stmt_);
-  if (!stepped) return stepped.error();
-  return core::ok_status();
-}
-
-std::string Statement::text(int column) const {
-  const auto* data = sqlite3_column_text(stmt_, column);
-  const int size = sqlite3_column_bytes(stmt_, column);
-  return data ? std::string(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size)) : std::string();
-}
-
-std::optional<std::string> Statement::optional_text(int column) const {
-  if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
-  return text(column);
-}
-
-std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
-
-std::optional<std::int64_t> Statement::optional_integer(int column) const {
-  if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
-  return integer(column);
-}
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bool create, bool synchronous_full) {
   sqlite3* db = nullptr;
@@ -106,8 +77,10 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bo
   return connection;
 }
 
+Connection::Connection(sqlite3* db) : db_(db) {}
+
 Connection::~Connection() {
-  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  cache_.clear();
   sqlite3_close(db_);
 }
 
@@ -130,9 +103,9 @@ Result<Statement> Connection::prepare(const std::string& sql) {
     const int rc =
         sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) return sqlite_error(db_, rc, "cannot prepare statement");
-    found = cache_.emplace(sql, stmt).first;
+    found = cache_.emplace(sql, std::make_unique<Prepared>(db_, stmt)).first;
   }
-  return Result<Statement>(Statement(db_, found->second));
+  return Result<Statement>(Statement(found->second.get()));
 }
 
 }  // namespace repute::store::sqlite

@@ -2,15 +2,12 @@
 
 #include <array>
 
-#include "core/time.hpp"
+#include "store/sql/migrate.hpp"
 
 namespace repute::store::sqlite {
 namespace {
 
-struct Migration {
-  int version;
-  const char* sql;
-};
+using sql::Migration;
 
 // Append only: a released migration never changes.
 constexpr std::array kMigrations = {
@@ -143,42 +140,15 @@ CREATE TABLE delivery_attempts (
 );
 CREATE INDEX attempts_by_delivery ON delivery_attempts(delivery_id, seq);
 )sql"},
+    // The node that holds a delivery's or an account's lease (null when none does).
+    Migration{3, R"sql(
+ALTER TABLE deliveries ADD COLUMN leased_by TEXT;
+ALTER TABLE accounts ADD COLUMN leased_by TEXT;
+)sql"},
 };
-
-// Applies one migration unless the database has it already; the caller holds the transaction.
-Status apply(Connection& connection, const Migration& migration) {
-  {
-    auto seen = connection.prepare("SELECT 1 FROM schema_migrations WHERE version = ?");
-    if (!seen) return seen.error();
-    auto row = seen->bind(1, std::int64_t{migration.version}).step();
-    if (!row) return row.error();
-    if (*row) return core::ok_status();
-  }
-  if (auto status = connection.exec(migration.sql); !status) return status;
-  auto record = connection.prepare("INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)");
-  if (!record) return record.error();
-  return record->bind(1, std::int64_t{migration.version}).bind(2, core::system_clock().now()).run();
-}
 
 }  // namespace
 
-Status migrate(Connection& connection) {
-  if (auto status = connection.exec(
-          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-      !status) {
-    return status;
-  }
-  for (const Migration& migration : kMigrations) {
-    if (auto status = connection.exec("BEGIN IMMEDIATE"); !status) return status;
-    Status applied = apply(connection, migration);
-    if (!applied) {
-      (void)connection.exec("ROLLBACK");
-      return core::Error{applied.error().code,
-                         "migration " + std::to_string(migration.version) + " failed: " + applied.error().message};
-    }
-    if (auto status = connection.exec("COMMIT"); !status) return status;
-  }
-  return core::ok_status();
-}
+Status migrate(Connection& connection) { return sql::apply_migrations(connection, kMigrations, "BEGIN IMMEDIATE"); }
 
 }  // namespace repute::store::sqlite

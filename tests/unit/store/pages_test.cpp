@@ -1,7 +1,8 @@
 // Cursor pages: newest first, next/previous links that lead exactly to the neighbouring rows, the
 // edges (empty, exactly one page, past either end), tenant isolation, and stability under inserts.
 #include "unit/support/temp_dir.hpp"
-#include "store/sqlite/pages.hpp"
+#include "store/sql/pages.hpp"
+#include "store/sqlite/connection.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -315,10 +316,10 @@ class GenericPagesTest : public ::testing::Test {
     ASSERT_TRUE(statement->bind(1, owner).bind(2, kind).bind(3, label).run().ok());
   }
 
-  Page<std::string> list(const sqlite::Filters& filters, int limit, std::optional<Cursor> cursor = {}) {
+  Page<std::string> list(const sql::Filters& filters, int limit, std::optional<Cursor> cursor = {}) {
     auto page =
-        sqlite::list_page<std::string>(*db_, "items", "SELECT seq, label FROM items", filters,
-                                       PageRequest{limit, cursor}, [](sqlite::Statement& row) { return row.text(1); });
+        sql::list_page<std::string>(*db_, "items", "SELECT seq, label FROM items", filters,
+                                       PageRequest{limit, cursor}, [](sql::Statement& row) { return row.text(1); });
     EXPECT_TRUE(page.ok()) << page.error().message;
     return page.ok() ? std::move(*page) : Page<std::string>{};
   }
@@ -354,7 +355,7 @@ TEST_F(GenericPagesTest, AppliesEveryFilter) {
   add("bob", "a", "bob-a-1");
   add("ann", "a", "ann-a-2");
   add("ann", "a", "ann-a-3");
-  const sqlite::Filters filters = {{"owner", "ann"}, {"kind", "a"}};
+  const sql::Filters filters = {{"owner", "ann"}, {"kind", "a"}};
   const auto first = list(filters, 2);
   EXPECT_EQ(first.items, (std::vector<std::string>{"ann-a-3", "ann-a-2"}));
   ASSERT_TRUE(first.next.has_value());

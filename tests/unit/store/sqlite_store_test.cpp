@@ -136,12 +136,18 @@ TEST_F(SqliteStoreTest, OpensCreatingMissingFoldersAndAnswersPing) {
 }
 
 TEST_F(SqliteStoreTest, RefusesUrlsItCannotOpen) {
-  for (const std::string& bad : {std::string("postgres://localhost/repute"), std::string("sqlite://"),
+  for (const std::string& bad : {std::string("mysql://localhost/repute"), std::string("sqlite://"),
                                  std::string("/tmp/repute.db"), std::string("")}) {
     auto opened = open_store(bad);
     ASSERT_FALSE(opened.ok()) << bad;
     EXPECT_EQ(opened.error().code, ErrorCode::kInvalid) << bad;
   }
+}
+
+TEST_F(SqliteStoreTest, RefusesAPostgresUrlItCannotParse) {
+  auto opened = open_store("postgres://user@[bad/repute");
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, ErrorCode::kInvalid) << opened.error().message;
 }
 
 TEST_F(SqliteStoreTest, RefusesAPathWhoseFolderIsAFile) {

@@ -1,16 +1,19 @@
 #pragma once
-// WriteTx on the SQLite writer connection.
+// WriteTx on a writer connection of either back end, inside the batch's transaction.
+#include <string>
 #include <vector>
-#include "store/sqlite/connection.hpp"
+
+#include "store/sql/connection.hpp"
 
 #include "store/store.hpp"
 
-namespace repute::store::sqlite {
+namespace repute::store::sql {
 
-// Runs each WriteTx operation on the writer connection, inside the batch's transaction.
-class SqliteWriteTx final : public WriteTx {
+// Runs each WriteTx operation on the writer connection, inside the batch's transaction; leases taken are owned by
+// node_id.
+class SqlWriteTx final : public WriteTx {
  public:
-  explicit SqliteWriteTx(Connection& db) : db_(db) {}
+  SqlWriteTx(Connection& db, std::string node_id) : db_(db), node_id_(std::move(node_id)) {}
 
   // Whether the work so far made deliveries or scans due; reset by the writer for each batch.
   bool made_deliveries_due = false;
@@ -59,6 +62,7 @@ class SqliteWriteTx final : public WriteTx {
 
  private:
   Connection& db_;
+  std::string node_id_;
 };
 
-}  // namespace repute::store::sqlite
+}  // namespace repute::store::sql

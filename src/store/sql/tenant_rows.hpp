@@ -1,13 +1,13 @@
 #pragma once
-// Tenants, API keys and settings in SQLite.
+// Tenants, API keys and settings.
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/tenant.hpp"
-#include "store/sqlite/connection.hpp"
+#include "store/sql/connection.hpp"
 
-namespace repute::store::sqlite {
+namespace repute::store::sql {
 
 Result<std::optional<core::Tenant>> find_tenant_by_name(Connection& db, const std::string& name);
 Result<std::optional<core::Tenant>> find_tenant(Connection& db, const std::string& id);
@@ -19,4 +19,4 @@ Result<bool> revoke_api_key(Connection& db, const std::string& id, core::Micros 
 Result<std::optional<std::string>> get_setting(Connection& db, const std::string& key);
 Status put_setting(Connection& db, const std::string& key, const std::string& value);
 
-}  // namespace repute::store::sqlite
+}  // namespace repute::store::sql

@@ -1,8 +1,8 @@
-#include "store/sqlite/pages.hpp"
+#include "store/sql/pages.hpp"
 
 #include <algorithm>
 
-namespace repute::store::sqlite {
+namespace repute::store::sql {
 namespace detail {
 namespace {
 
@@ -19,8 +19,8 @@ void bind_filters(Statement& statement, const Filters& filters) {
 // True when a row of the list lies strictly beyond position in the given direction.
 Result<bool> rows_beyond(Connection& db, const std::string& table, const Filters& filters, std::int64_t position,
                          bool newer) {
-  std::string sql = "SELECT EXISTS(SELECT 1 FROM " + table + where_clause(filters) + (filters.empty() ? " WHERE " : " AND ") +
-                    "seq " + (newer ? ">" : "<") + " ?)";
+  std::string sql = "SELECT CASE WHEN EXISTS(SELECT 1 FROM " + table + where_clause(filters) + (filters.empty() ? " WHERE " : " AND ") +
+                    "seq " + (newer ? ">" : "<") + " ?) THEN 1 ELSE 0 END";
   auto statement = db.prepare(sql);
   if (!statement) return statement.error();
   bind_filters(*statement, filters);
@@ -95,4 +95,4 @@ Status link_page(Connection& db, const std::string& table, const Filters& filter
 }
 
 }  // namespace detail
-}  // namespace repute::store::sqlite
+}  // namespace repute::store::sql

@@ -1,6 +1,6 @@
-#include "store/sqlite/tenant_rows.hpp"
+#include "store/sql/tenant_rows.hpp"
 
-namespace repute::store::sqlite {
+namespace repute::store::sql {
 namespace {
 
 constexpr const char* kKeyColumns = "SELECT id, tenant_id, secret_hash, created_at, revoked_at FROM api_keys";
@@ -93,4 +93,4 @@ Status put_setting(Connection& db, const std::string& key, const std::string& va
   return statement->bind(1, key).bind(2, value).run();
 }
 
-}  // namespace repute::store::sqlite
+}  // namespace repute::store::sql

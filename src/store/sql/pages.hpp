@@ -6,10 +6,10 @@
 #include <utility>
 #include <vector>
 
-#include "store/sqlite/connection.hpp"
+#include "store/sql/connection.hpp"
 #include "store/store.hpp"
 
-namespace repute::store::sqlite {
+namespace repute::store::sql {
 
 // column = value conditions that select a list's rows (tenant, owner...).
 using Filters = std::vector<std::pair<std::string, std::string>>;
@@ -46,4 +46,4 @@ Result<Page<T>> list_page(Connection& db, const std::string& table, const std::s
   return page;
 }
 
-}  // namespace repute::store::sqlite
+}  // namespace repute::store::sql

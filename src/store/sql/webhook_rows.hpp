@@ -1,13 +1,13 @@
 #pragma once
-// Webhook subscriptions in SQLite.
+// Webhook subscriptions.
 #include <optional>
 #include <string>
 
 #include "core/webhook.hpp"
-#include "store/sqlite/connection.hpp"
+#include "store/sql/connection.hpp"
 #include "store/store.hpp"
 
-namespace repute::store::sqlite {
+namespace repute::store::sql {
 
 Result<std::optional<core::Webhook>> find_webhook(Connection& db, const std::string& tenant_id, const std::string& id);
 Result<Page<core::Webhook>> list_webhooks(Connection& db, const std::string& tenant_id, const PageRequest& page);
@@ -17,4 +17,4 @@ Result<std::vector<core::Webhook>> list_enabled_webhooks(Connection& db, const s
 Result<std::optional<core::Webhook>> find_webhook_by_id(Connection& db, const std::string& id);
 Result<bool> delete_webhook(Connection& db, const std::string& tenant_id, const std::string& id);
 
-}  // namespace repute::store::sqlite
+}  // namespace repute::store::sql

@@ -1,11 +1,11 @@
-#include "store/sqlite/resource_rows.hpp"
+#include "store/sql/resource_rows.hpp"
 
 #include <algorithm>
 
 #include "core/reputation_json.hpp"
-#include "store/sqlite/pages.hpp"
+#include "store/sql/pages.hpp"
 
-namespace repute::store::sqlite {
+namespace repute::store::sql {
 namespace {
 
 constexpr const char* kUserSelect = "SELECT seq, id, tenant_id, external_id, metadata, created_at FROM users";
@@ -180,14 +180,14 @@ Result<bool> delete_account(Connection& db, const std::string& tenant_id, const 
 }
 
 Result<std::vector<core::Account>> claim_due_scans(Connection& db, core::Micros now, core::Micros lease_until,
-                                                   int limit) {
+                                                   int limit, const std::string& node_id) {
   // One statement leases the batch (RETURNING gives no order: the batch is put in store order).
   auto statement = db.prepare(
-      std::string("UPDATE accounts SET next_scan_at = ?1 WHERE seq IN (SELECT seq FROM accounts WHERE next_scan_at IS "
-                  "NOT NULL AND next_scan_at <= ?2 ORDER BY next_scan_at LIMIT ?3)") +
-      kAccountReturning);
+      std::string("UPDATE accounts SET next_scan_at = ?1, leased_by = ?4 WHERE seq IN (SELECT seq FROM accounts WHERE "
+                  "next_scan_at IS NOT NULL AND next_scan_at <= ?2 ORDER BY next_scan_at LIMIT ?3") +
+      skip_locked(db) + ")" + kAccountReturning);
   if (!statement) return statement.error();
-  statement->bind(1, lease_until).bind(2, now).bind(3, std::int64_t{limit});
+  statement->bind(1, lease_until).bind(2, now).bind(3, std::int64_t{limit}).bind(4, node_id);
   auto due = collect_rows<core::Account>(*statement, read_account);
   if (!due) return due.error();
   std::sort(due->begin(), due->end(), [](const core::Account& a, const core::Account& b) { return a.seq < b.seq; });
@@ -195,17 +195,19 @@ Result<std::vector<core::Account>> claim_due_scans(Connection& db, core::Micros 
 }
 
 Result<std::vector<core::Account>> find_due_scans(Connection& db, core::Micros now, int limit) {
+  // Locked until the unit of work that applies them commits: another node's finds pass them by.
   auto statement = db.prepare(std::string(kAccountSelect) +
-                              " WHERE next_scan_at IS NOT NULL AND next_scan_at <= ? ORDER BY next_scan_at LIMIT ?");
+                              " WHERE next_scan_at IS NOT NULL AND next_scan_at <= ? ORDER BY next_scan_at LIMIT ?" +
+                              skip_locked(db));
   if (!statement) return statement.error();
   statement->bind(1, now).bind(2, std::int64_t{limit});
   return collect_rows<core::Account>(*statement, read_account);
 }
 
-Status lease_scan(Connection& db, std::int64_t account_seq, core::Micros lease_until) {
-  auto statement = db.prepare("UPDATE accounts SET next_scan_at = ? WHERE seq = ?");
+Status lease_scan(Connection& db, std::int64_t account_seq, core::Micros lease_until, const std::string& node_id) {
+  auto statement = db.prepare("UPDATE accounts SET next_scan_at = ?, leased_by = ? WHERE seq = ?");
   if (!statement) return statement.error();
-  return statement->bind(1, lease_until).bind(2, account_seq).run();
+  return statement->bind(1, lease_until).bind(2, node_id).bind(3, account_seq).run();
 }
 
 Status record_scan(Connection& db, const core::Account& account) {
@@ -213,8 +215,8 @@ Status record_scan(Connection& db, const core::Account& account) {
   // Only the columns a scan changes, found by rowid: no indexed column but next_scan_at is named.
   auto statement = db.prepare(
       "UPDATE accounts SET connection_status = ?1, connection_error_code = ?2, connection_error_message = ?3, "
-      "connection_updated_at = ?4, scanned_at = ?5, next_scan_at = ?6, scan_count = ?7, updated_at = ?8 "
-      "WHERE seq = ?9");
+      "connection_updated_at = ?4, scanned_at = ?5, next_scan_at = ?6, scan_count = ?7, updated_at = ?8, "
+      "leased_by = NULL WHERE seq = ?9");
   if (!statement) return statement.error();
   return statement->bind(1, account.connection_status)
       .bind(2, account.connection_error_code)
@@ -277,4 +279,4 @@ Status update_reputation(Connection& db, const core::Reputation& reputation) {
   return bind_reputation(*statement, reputation).run();
 }
 
-}  // namespace repute::store::sqlite
+}  // namespace repute::store::sql

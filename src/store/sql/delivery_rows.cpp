@@ -1,10 +1,10 @@
-#include "store/sqlite/delivery_rows.hpp"
+#include "store/sql/delivery_rows.hpp"
 
 #include <algorithm>
 
-#include "store/sqlite/pages.hpp"
+#include "store/sql/pages.hpp"
 
-namespace repute::store::sqlite {
+namespace repute::store::sql {
 namespace {
 
 constexpr const char* kEventSelect =
@@ -106,11 +106,11 @@ Statement& bind_delivery_state(Statement& statement, const core::Delivery& deliv
 
 }  // namespace
 
-Status insert_delivery(Connection& db, core::Delivery& delivery) {
+Status insert_delivery(Connection& db, core::Delivery& delivery, const std::optional<std::string>& leased_by) {
   auto statement = db.prepare(
       "INSERT INTO deliveries(state, attempts, next_attempt_at, last_status, last_error, updated_at, delivered_at, id, "
-      "tenant_id, event_id, webhook_id, event_type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-      "?)");
+      "tenant_id, event_id, webhook_id, event_type, body, created_at, leased_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?, ?, ?) RETURNING seq");
   if (!statement) return statement.error();
   auto inserted = bind_delivery_state(*statement, delivery)
                       .bind(8, delivery.id)
@@ -120,9 +120,11 @@ Status insert_delivery(Connection& db, core::Delivery& delivery) {
                       .bind(12, delivery.event_type)
                       .bind(13, delivery.body)
                       .bind(14, delivery.created_at)
-                      .run();
-  if (!inserted) return inserted;
-  delivery.seq = db.last_insert_rowid();
+                      .bind(15, leased_by)
+                      .step();
+  if (!inserted) return inserted.error();
+  if (!*inserted) return core::internal_error("insert_delivery: no seq came back for " + delivery.id);
+  delivery.seq = statement->integer(0);
   return core::ok_status();
 }
 
@@ -130,7 +132,7 @@ Status update_delivery(Connection& db, const core::Delivery& delivery) {
   if (delivery.seq == 0) return core::internal_error("update_delivery: delivery " + delivery.id + " was never stored");
   auto statement = db.prepare(
       "UPDATE deliveries SET state = ?1, attempts = ?2, next_attempt_at = ?3, last_status = ?4, last_error = ?5, "
-      "updated_at = ?6, delivered_at = ?7 WHERE seq = ?8");
+      "updated_at = ?6, delivered_at = ?7, leased_by = NULL WHERE seq = ?8");
   if (!statement) return statement.error();
   return bind_delivery_state(*statement, delivery).bind(8, delivery.seq).run();
 }
@@ -152,24 +154,31 @@ Result<Page<core::Delivery>> list_deliveries(Connection& db, const std::string& 
 }
 
 Result<std::vector<core::Delivery>> claim_due_deliveries(Connection& db, core::Micros now, core::Micros lease_until,
-                                                         int limit, const std::vector<std::string>& skip_webhooks) {
-  // One statement finds and leases the batch. "+webhook_id" keeps the planner on deliveries_due (walked in due
-  // order, stopping at the limit): through deliveries_by_webhook_state it would read and sort every pending
-  // delivery of every subscription per claim.
+                                                         int limit, const std::vector<std::string>& skip_webhooks,
+                                                         const std::string& node_id) {
+  // One statement finds and leases the batch. On SQLite "+webhook_id" keeps the planner on deliveries_due (walked in
+  // due order, stopping at the limit): through deliveries_by_webhook_state it would read and sort every pending
+  // delivery of every subscription per claim. On PostgreSQL the rows are locked as they are found, and rows another
+  // node is claiming at the same moment are skipped rather than waited for.
+  const std::string webhook = unindexed(db, "webhook_id");
   std::string sql =
-      "UPDATE deliveries SET next_attempt_at = ? WHERE seq IN (SELECT seq FROM deliveries WHERE state = 'pending' "
-      "AND next_attempt_at <= ? AND +webhook_id IN (SELECT id FROM webhooks WHERE enabled = 1)";
+      "UPDATE deliveries SET next_attempt_at = ?, leased_by = ? WHERE seq IN (SELECT seq FROM deliveries WHERE state = "
+      "'pending' AND next_attempt_at <= ? AND " +
+      webhook + " IN (SELECT id FROM webhooks WHERE enabled = 1)";
   if (!skip_webhooks.empty()) {
-    sql += " AND +webhook_id NOT IN (";
+    sql += " AND " + webhook + " NOT IN (";
     for (std::size_t i = 0; i < skip_webhooks.size(); ++i) sql += i ? ", ?" : "?";
     sql += ")";
   }
-  sql += " ORDER BY next_attempt_at LIMIT ?)";
+  sql += " ORDER BY next_attempt_at LIMIT ?";
+  sql += skip_locked(db);
+  sql += ")";
   sql += kDeliveryReturning;
   auto statement = db.prepare(sql);
   if (!statement) return statement.error();
   int index = 1;
   statement->bind(index++, lease_until);
+  statement->bind(index++, node_id);
   statement->bind(index++, now);
   for (const auto& id : skip_webhooks) statement->bind(index++, id);
   statement->bind(index, std::int64_t{limit});
@@ -182,9 +191,9 @@ Result<std::vector<core::Delivery>> claim_due_deliveries(Connection& db, core::M
 
 Result<std::optional<core::Micros>> next_delivery_due(Connection& db) {
   // The first due entry of deliveries_due whose subscription is enabled (see claim_due_deliveries).
-  auto statement = db.prepare(
-      "SELECT next_attempt_at FROM deliveries WHERE state = 'pending' AND +webhook_id IN "
-      "(SELECT id FROM webhooks WHERE enabled = 1) ORDER BY next_attempt_at LIMIT 1");
+  auto statement = db.prepare("SELECT next_attempt_at FROM deliveries WHERE state = 'pending' AND " +
+                              unindexed(db, "webhook_id") +
+                              " IN (SELECT id FROM webhooks WHERE enabled = 1) ORDER BY next_attempt_at LIMIT 1");
   if (!statement) return statement.error();
   auto row = statement->step();
   if (!row) return row.error();
@@ -238,4 +247,4 @@ Result<std::vector<core::DeliveryAttempt>> list_attempts(Connection& db, const s
   });
 }
 
-}  // namespace repute::store::sqlite
+}  // namespace repute::store::sql

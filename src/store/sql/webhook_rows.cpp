@@ -1,8 +1,8 @@
-#include "store/sqlite/webhook_rows.hpp"
+#include "store/sql/webhook_rows.hpp"
 
-#include "store/sqlite/pages.hpp"
+#include "store/sql/pages.hpp"
 
-namespace repute::store::sqlite {
+namespace repute::store::sql {
 namespace {
 
 constexpr const char* kSelect =
@@ -121,4 +121,4 @@ Result<bool> delete_webhook(Connection& db, const std::string& tenant_id, const 
   return db.changes() > 0;
 }
 
-}  // namespace repute::store::sqlite
+}  // namespace repute::store::sql

@@ -1,13 +1,13 @@
 #pragma once
-// Users, accounts and reputations in SQLite.
+// Users, accounts and reputations.
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "store/sqlite/connection.hpp"
+#include "store/sql/connection.hpp"
 #include "store/store.hpp"
 
-namespace repute::store::sqlite {
+namespace repute::store::sql {
 
 Result<std::optional<core::User>> find_user(Connection& db, const std::string& tenant_id, const std::string& id);
 Result<Page<core::User>> list_users(Connection& db, const std::string& tenant_id, const PageRequest& page);
@@ -21,9 +21,9 @@ Status insert_account(Connection& db, const core::Account& account);
 Status update_account(Connection& db, const core::Account& account);
 Result<bool> delete_account(Connection& db, const std::string& tenant_id, const std::string& id);
 Result<std::vector<core::Account>> claim_due_scans(Connection& db, core::Micros now, core::Micros lease_until,
-                                                   int limit);
+                                                   int limit, const std::string& node_id);
 Result<std::vector<core::Account>> find_due_scans(Connection& db, core::Micros now, int limit);
-Status lease_scan(Connection& db, std::int64_t account_seq, core::Micros lease_until);
+Status lease_scan(Connection& db, std::int64_t account_seq, core::Micros lease_until, const std::string& node_id);
 Status record_scan(Connection& db, const core::Account& account);
 Result<std::optional<core::Micros>> next_scan_due(Connection& db);
 
@@ -35,4 +35,4 @@ Result<Page<core::Reputation>> list_reputations(Connection& db, const std::strin
 Status insert_reputation(Connection& db, const core::Reputation& reputation);
 Status update_reputation(Connection& db, const core::Reputation& reputation);
 
-}  // namespace repute::store::sqlite
+}  // namespace repute::store::sql
