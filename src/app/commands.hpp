@@ -16,6 +16,8 @@ struct ServeOptions {
   std::string log_level = "info";
   int threads = 0;
   bool synchronous_full = true;
+  std::string node_id;  // empty: host name and process id
+  int pool_size = 8;    // PostgreSQL connections per node for writes (and as many for reads)
   // The delivery engine (DESIGN §3); times in seconds.
   int max_in_flight = 256;
   int max_in_flight_per_webhook = 32;

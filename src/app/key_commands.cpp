@@ -12,7 +12,8 @@ namespace {
 std::unique_ptr<store::Store> open_or_report(const std::string& database) {
   auto opened = store::open_store(database);
   if (!opened) {
-    std::fprintf(stderr, "repute: cannot open %s: %s\n", database.c_str(), opened.error().message.c_str());
+    std::fprintf(stderr, "repute: cannot open %s: %s\n", store::redacted_url(database).c_str(),
+                 opened.error().message.c_str());
     return nullptr;
   }
   return std::move(*opened);
@@ -28,7 +29,7 @@ void print_line(const std::string& line) {
 
 int run_migrate(const std::string& database) {
   auto store = open_or_report(database);
-  if (!store) return 1;
+  if (!store) return 2;
   store->close();
   print_line(boost::json::serialize(boost::json::object{{"database", database}, {"migrated", true}}));
   return 0;
@@ -40,7 +41,7 @@ int run_keys_create(const std::string& database, const std::string& tenant) {
     return 2;
   }
   auto store = open_or_report(database);
-  if (!store) return 1;
+  if (!store) return 2;
   core::IssuedKey issued;
   auto status = store->write_and_wait([&](store::WriteTx& tx) -> core::Status {
     const core::Micros now = core::system_clock().now();
@@ -60,7 +61,7 @@ int run_keys_create(const std::string& database, const std::string& tenant) {
 
 int run_keys_list(const std::string& database) {
   auto store = open_or_report(database);
-  if (!store) return 1;
+  if (!store) return 2;
   auto keys = store->list_api_keys();
   if (!keys) {
     std::fprintf(stderr, "repute: cannot list keys: %s\n", keys.error().message.c_str());
@@ -81,7 +82,7 @@ int run_keys_list(const std::string& database) {
 
 int run_keys_revoke(const std::string& database, const std::string& key_id) {
   auto store = open_or_report(database);
-  if (!store) return 1;
+  if (!store) return 2;
   bool revoked = false;
   auto status = store->write_and_wait([&](store::WriteTx& tx) -> core::Status {
     auto done = tx.revoke_api_key(key_id, core::system_clock().now());

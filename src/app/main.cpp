@@ -20,7 +20,16 @@ int main(int argc, char** argv) {
   CLI::App* serve_command = app.add_subcommand("serve", "Run the API, the scan scheduler and the delivery engine");
   serve_command->set_config("--config", "", "Read options from a TOML or INI file (keys as the long flags)");
   serve_command->add_option("--listen", serve.listen, "Address to listen on, HOST:PORT")->capture_default_str();
-  serve_command->add_option("--database", serve.database, "sqlite:///abs/path.db or sqlite://rel/path.db")
+  serve_command
+      ->add_option("--database", serve.database,
+                   "sqlite:///abs/path.db, sqlite://rel/path.db or postgres://user:password@host:port/db?sslmode=...")
+      ->envname("REPUTE_DATABASE")
+      ->capture_default_str();
+  serve_command
+      ->add_option("--node-id", serve.node_id,
+                   "Name of this node in the leases it takes (default: host name and process id)");
+  serve_command->add_option("--pool-size", serve.pool_size, "PostgreSQL: connections for writes (as many for reads)")
+      ->check(CLI::Range(1, 256))
       ->capture_default_str();
   serve_command->add_flag("--dev", serve.dev,
                           "Development mode: a sandbox tenant and key (printed on stdout), loopback targets allowed");
@@ -76,21 +85,21 @@ int main(int argc, char** argv) {
 
   std::string database = kDefaultDatabase;
   CLI::App* migrate_command = app.add_subcommand("migrate", "Create or upgrade the database schema");
-  migrate_command->add_option("--database", database, "Database URL")->capture_default_str();
+  migrate_command->add_option("--database", database, "Database URL")->envname("REPUTE_DATABASE")->capture_default_str();
 
   CLI::App* keys_command = app.add_subcommand("keys", "Manage API keys");
   keys_command->require_subcommand(1);
-  keys_command->add_option("--database", database, "Database URL")->capture_default_str();
+  keys_command->add_option("--database", database, "Database URL")->envname("REPUTE_DATABASE")->capture_default_str();
   std::string tenant;
   CLI::App* keys_create = keys_command->add_subcommand("create", "Make a key for a tenant (made if new); prints it");
   keys_create->add_option("--tenant", tenant, "Tenant name")->required();
-  keys_create->add_option("--database", database, "Database URL")->capture_default_str();
+  keys_create->add_option("--database", database, "Database URL")->envname("REPUTE_DATABASE")->capture_default_str();
   CLI::App* keys_list = keys_command->add_subcommand("list", "List keys (never their secrets)");
-  keys_list->add_option("--database", database, "Database URL")->capture_default_str();
+  keys_list->add_option("--database", database, "Database URL")->envname("REPUTE_DATABASE")->capture_default_str();
   std::string key_id;
   CLI::App* keys_revoke = keys_command->add_subcommand("revoke", "Revoke a key at once");
   keys_revoke->add_option("id", key_id, "The api_key_id")->required();
-  keys_revoke->add_option("--database", database, "Database URL")->capture_default_str();
+  keys_revoke->add_option("--database", database, "Database URL")->envname("REPUTE_DATABASE")->capture_default_str();
 
   try {
     app.parse(argc, argv);

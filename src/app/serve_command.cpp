@@ -128,8 +128,14 @@ int run_serve(const ServeOptions& options) {
 
   store::StoreOptions store_options;
   store_options.synchronous_full = options.synchronous_full;
+  store_options.node_id = options.node_id;
+  store_options.pool_size = options.pool_size;
   auto opened = store::open_store(options.database, store_options);
-  if (!opened) return fail("cannot open " + options.database + ": " + opened.error().message);
+  // A database that cannot be opened is a start-up error like a bad flag: one line, exit status 2.
+  if (!opened) {
+    fail("cannot open " + store::redacted_url(options.database) + ": " + opened.error().message);
+    return 2;
+  }
   std::unique_ptr<store::Store> store = std::move(*opened);
 
   std::optional<core::IssuedKey> dev_key;
@@ -166,7 +172,7 @@ int run_serve(const ServeOptions& options) {
   }
   obs::log_info("listening", {{"host", server_options.host},
                               {"port", static_cast<int>((*server)->port())},
-                              {"database", options.database},
+                              {"database", store::redacted_url(options.database)},
                               {"dev", options.dev}});
   if (dev_key) {
     print_line(boost::json::serialize(

@@ -218,6 +218,9 @@ struct StoreOptions {
   int pool_size = 8;             // PostgreSQL: writer connections (and as many readers) per node
 };
 
+// The URL as it may be printed: a password in it (user:password@ or ?password=) is replaced by ***.
+std::string redacted_url(const std::string& url);
+
 // This process's node id: options.node_id, or "<host name>-<process id>" when it is empty.
 std::string node_id_or_default(const StoreOptions& options);
 

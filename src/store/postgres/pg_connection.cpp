@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "store/store.hpp"
+
 namespace repute::store::postgres {
 namespace {
 
@@ -16,6 +18,22 @@ using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 bool succeeded(const PGresult* result) {
   const ExecStatusType status = PQresultStatus(result);
   return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+// libpq's message on one line, with the URL in it (a bad URI is quoted) shown without its password.
+std::string one_line(std::string message, const std::string& url) {
+  for (std::size_t found = message.find(url); !url.empty() && found != std::string::npos;
+       found = message.find(url, found + 1)) {
+    message.replace(found, url.size(), redacted_url(url));
+  }
+  std::string flat;
+  for (const char c : message) {
+    const bool space = c == '\n' || c == '\t' || c == ' ';
+    if (space && (flat.empty() || flat.back() == ' ')) continue;
+    flat += space ? ' ' : c;
+  }
+  while (!flat.empty() && flat.back() == ' ') flat.pop_back();
+  return flat;
 }
 
 std::string trimmed(std::string text) {
@@ -122,14 +140,14 @@ class PgConnection::Prepared final : public sql::PreparedStatement {
     PGconn* conn = connection_.conn_;
     if (prepared_in_ != connection_.generation_) {
       ResultPtr prepared(PQprepare(conn, name_.c_str(), sql_.c_str(), 0, nullptr));
-      if (!succeeded(prepared.get())) return pg_error(conn, prepared.get(), "cannot prepare statement");
+      if (!succeeded(prepared.get())) return connection_.failed(prepared.get(), "cannot prepare statement");
       prepared_in_ = connection_.generation_;
     }
     std::vector<const char*> values(params_.size());
     for (std::size_t i = 0; i < params_.size(); ++i) values[i] = params_[i] ? params_[i]->c_str() : nullptr;
     ResultPtr result(PQexecPrepared(conn, name_.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
                                     nullptr, 0));
-    if (!succeeded(result.get())) return pg_error(conn, result.get(), "statement failed");
+    if (!succeeded(result.get())) return connection_.failed(result.get(), "statement failed");
     const char* tuples = PQcmdTuples(result.get());
     connection_.changes_ = tuples && *tuples ? std::atoll(tuples) : 0;
     result_ = std::move(result);
@@ -151,10 +169,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(const std::string& url)
   if (parsed == nullptr) {
     std::string message = parse_error ? trimmed(parse_error) : std::string("cannot parse the PostgreSQL URL");
     PQfreemem(parse_error);
-    for (char& c : message) {
-      if (c == '\n') c = ' ';
-    }
-    return core::Error{core::ErrorCode::kInvalid, "bad PostgreSQL URL: " + message};
+    return core::Error{core::ErrorCode::kInvalid, "bad PostgreSQL URL: " + one_line(message, url)};
   }
   PQconninfoFree(parsed);
   // Earlier keywords are defaults: whatever the URL says (the expanded dbname, last) overrides them.
@@ -167,9 +182,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(const std::string& url)
     std::string message = trimmed(PQerrorMessage(conn));
     PQfinish(conn);
     // libpq's own words name the cause: a bad URI, a refused connection, a failed password.
-    for (char& c : message) {
-      if (c == '\n') c = ' ';
-    }
+    message = one_line(message, url);
     const bool bad_url = message.find("invalid") != std::string::npos && message.find("URI") != std::string::npos;
     return core::Error{bad_url ? core::ErrorCode::kInvalid : core::ErrorCode::kUnavailable, message};
   }
@@ -178,6 +191,14 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(const std::string& url)
 
 PgConnection::PgConnection(PGconn* conn) : conn_(conn) {}
 
+core::Error PgConnection::failed(const PGresult* result, std::string_view what) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string_view sqlstate = state ? state : "";
+  // 40001 serialization failure, 40P01 deadlock detected.
+  if (sqlstate == "40001" || sqlstate == "40P01") conflict_ = true;
+  return pg_error(conn_, result, what);
+}
+
 PgConnection::~PgConnection() {
   cache_.clear();
   PQfinish(conn_);
@@ -185,7 +206,7 @@ PgConnection::~PgConnection() {
 
 Status PgConnection::exec(const std::string& sql) {
   ResultPtr result(PQexec(conn_, sql.c_str()));
-  if (!succeeded(result.get())) return pg_error(conn_, result.get(), "statement failed");
+  if (!succeeded(result.get())) return failed(result.get(), "statement failed");
   return core::ok_status();
 }
 

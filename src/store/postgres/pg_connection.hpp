@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "store/sql/connection.hpp"
 
@@ -43,6 +44,7 @@ class PgConnection final : public sql::Connection {
   bool in_transaction() const override;
   bool healthy() const override { return PQstatus(conn_) == CONNECTION_OK; }
   Status ensure_open() override;
+  bool take_conflict() override { return std::exchange(conflict_, false); }
   PGconn* handle() const { return conn_; }
 
  private:
@@ -54,6 +56,10 @@ class PgConnection final : public sql::Connection {
   std::uint64_t generation_ = 1;  // bumped when the connection is opened again: every statement is prepared anew
   std::int64_t changes_ = 0;
   int next_name_ = 0;
+  bool conflict_ = false;  // a statement lost to another transaction since take_conflict()
+
+  // pg_error, noting a lost-to-another-transaction failure for take_conflict().
+  core::Error failed(const PGresult* result, std::string_view what);
 };
 
 }  // namespace repute::store::postgres

@@ -79,6 +79,8 @@ void BatchWriter::writer_loop(Connection& db) {
 
 namespace {
 
+constexpr int kMaxConflictRetries = 5;
+
 Status run_fixed(Connection& db, const std::string& sql) {
   auto statement = db.prepare(sql);
   if (!statement) return statement.error();
@@ -91,6 +93,7 @@ Status run_fixed(Connection& db, const std::string& sql) {
 void BatchWriter::commit_batch(Connection& db, std::vector<Job>& batch) {
   std::vector<Status> outcomes;
   outcomes.reserve(batch.size());
+  std::vector<bool> conflicted(batch.size(), false);
   SqlWriteTx tx(db, node_id_);
   std::shared_ptr<DeliveryHandoff> handoff = this->handoff();
   tx.handoff = handoff.get();
@@ -100,13 +103,17 @@ void BatchWriter::commit_batch(Connection& db, std::vector<Job>& batch) {
     const bool savepoints = batch.size() > 1;
     for (Job& job : batch) {
       const std::size_t handed_before = tx.handed.size();
+      (void)db.take_conflict();
       outcomes.push_back(run_job(db, tx, job, savepoints));
+      if (!outcomes.back()) conflicted[outcomes.size() - 1] = db.take_conflict();
       // What a rolled-back unit made does not exist.
       if (!outcomes.back()) tx.handed.resize(handed_before);
       if (!outcomes.back() && (!savepoints || !db.in_transaction())) {
         // The whole transaction is gone (a lone unit failed, or the database rolled everything back itself: disk
         // full, I/O error, a lost connection): nothing of the batch is kept, so every job hears of it.
+        const bool lost_to_another = conflicted[outcomes.size() - 1];
         outcomes.assign(batch.size(), outcomes.back());
+        conflicted.assign(batch.size(), lost_to_another);
         break;
       }
     }
@@ -116,9 +123,12 @@ void BatchWriter::commit_batch(Connection& db, std::vector<Job>& batch) {
     if (any_ok && dialect_.before_commit) committed = dialect_.before_commit(db, tx);
     if (committed && db.in_transaction()) committed = any_ok ? run_fixed(db, "COMMIT") : run_fixed(db, "ROLLBACK");
     if (!committed) {
+      const bool lost_to_another = db.take_conflict();
       if (db.in_transaction()) (void)run_fixed(db, "ROLLBACK");
-      for (Status& outcome : outcomes) {
-        if (outcome) outcome = committed;
+      for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        if (!outcomes[i]) continue;
+        outcomes[i] = committed;
+        conflicted[i] = lost_to_another;
       }
     }
   } else {
@@ -136,8 +146,21 @@ void BatchWriter::commit_batch(Connection& db, std::vector<Job>& batch) {
       if (tx.made_scans_due) listener(WorkKind::kScans);
     }
   }
+  // A unit that lost to another transaction (PostgreSQL broke a deadlock by aborting it) did nothing: it runs again,
+  // first in the queue, a few times before its error is told.
+  std::vector<Job> again;
   for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!outcomes[i] && conflicted[i] && batch[i].conflicts < kMaxConflictRetries) {
+      ++batch[i].conflicts;
+      again.push_back(std::move(batch[i]));
+      continue;
+    }
     if (batch[i].done) batch[i].done(std::move(outcomes[i]));
+  }
+  if (!again.empty()) {
+    std::lock_guard lock(mutex_);
+    for (auto it = again.rbegin(); it != again.rend(); ++it) queue_.push_front(std::move(*it));
+    wake_.notify_one();
   }
 }
 

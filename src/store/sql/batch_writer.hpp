@@ -52,6 +52,7 @@ class BatchWriter {
   struct Job {
     Work work;
     Done done;
+    int conflicts = 0;  // times it lost to another transaction (a deadlock) and was run again
   };
 
   void writer_loop(Connection& db);

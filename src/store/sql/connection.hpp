@@ -118,6 +118,9 @@ class Connection {
   virtual bool healthy() const { return true; }
   // Opens a lost connection again; an Error while the database cannot be reached.
   virtual Status ensure_open() { return core::ok_status(); }
+  // Whether a statement failed since the last call because of another transaction (a deadlock, a serialization
+  // failure): the work may be run again and succeed. Clears what it reports.
+  virtual bool take_conflict() { return false; }
 };
 
 // Every row of an executed statement, each turned into a T by map.
@@ -144,6 +147,13 @@ Result<std::optional<T>> first_row(Statement& statement, Map&& map) {
 // A locking clause that makes concurrent claimers skip each other's rows (PostgreSQL); SQLite has one writer.
 inline const char* skip_locked(const Connection& db) {
   return db.dialect() == Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
+}
+
+// Appended to a SELECT of rows the transaction will write back: on PostgreSQL it locks them (as an UPDATE would, so
+// inserts that reference them still go ahead) until the commit, so that a concurrent transaction cannot write between
+// the read and the write and have its change overwritten. SQLite has one writer at a time and needs nothing.
+inline const char* locked_for_write(const Connection& db) {
+  return db.dialect() == Dialect::kPostgres ? " FOR NO KEY UPDATE" : "";
 }
 
 // column as an expression the planner will not use an index for: SQLite's unary "+" (PostgreSQL needs no such hint).

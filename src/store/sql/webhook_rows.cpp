@@ -63,8 +63,10 @@ Statement& bind_fields(Statement& statement, const core::Webhook& webhook) {
 
 }  // namespace
 
-Result<std::optional<core::Webhook>> find_webhook(Connection& db, const std::string& tenant_id, const std::string& id) {
-  auto statement = db.prepare(std::string(kSelect) + " WHERE id = ? AND tenant_id = ?");
+Result<std::optional<core::Webhook>> find_webhook(Connection& db, const std::string& tenant_id, const std::string& id,
+                                                  Lock lock) {
+  auto statement = db.prepare(std::string(kSelect) + " WHERE id = ? AND tenant_id = ?" +
+                              (lock == Lock::kForWrite ? locked_for_write(db) : ""));
   if (!statement) return statement.error();
   auto row = statement->bind(1, id).bind(2, tenant_id).step();
   if (!row) return row.error();
@@ -105,8 +107,9 @@ Result<std::vector<core::Webhook>> list_enabled_webhooks(Connection& db, const s
   }
 }
 
-Result<std::optional<core::Webhook>> find_webhook_by_id(Connection& db, const std::string& id) {
-  auto statement = db.prepare(std::string(kSelect) + " WHERE id = ?");
+Result<std::optional<core::Webhook>> find_webhook_by_id(Connection& db, const std::string& id, Lock lock) {
+  auto statement =
+      db.prepare(std::string(kSelect) + " WHERE id = ?" + (lock == Lock::kForWrite ? locked_for_write(db) : ""));
   if (!statement) return statement.error();
   auto row = statement->bind(1, id).step();
   if (!row) return row.error();

@@ -31,8 +31,10 @@ Status SqlWriteTx::put_setting(const std::string& key, const std::string& value)
   return sql::put_setting(db_, key, value);
 }
 
+// A subscription read in a write transaction is read to be changed (an API update, a delivery outcome) or to send
+// with: locked, so that two writers on two connections never overwrite each other's change with a stale row.
 Result<std::optional<core::Webhook>> SqlWriteTx::find_webhook(const std::string& tenant_id, const std::string& id) {
-  return sql::find_webhook(db_, tenant_id, id);
+  return sql::find_webhook(db_, tenant_id, id, Lock::kForWrite);
 }
 
 Status SqlWriteTx::insert_webhook(const core::Webhook& webhook) { return sql::insert_webhook(db_, webhook); }
@@ -167,7 +169,7 @@ Status SqlWriteTx::insert_attempt(const core::DeliveryAttempt& attempt) {
 }
 
 Result<std::optional<core::Webhook>> SqlWriteTx::find_webhook_by_id(const std::string& id) {
-  return sql::find_webhook_by_id(db_, id);
+  return sql::find_webhook_by_id(db_, id, Lock::kForWrite);
 }
 
 Result<std::int64_t> SqlWriteTx::requeue_failed_deliveries(const std::string& tenant_id,

@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "integration/harness/http_client.hpp"
+#include "support/test_database.hpp"
 
 namespace repute::itest {
 namespace {
@@ -222,7 +223,8 @@ ProcessOptions guarded_options(std::vector<std::string> extra_args) {
 
 ReputeProcess::ReputeProcess(ProcessOptions options)
     : options_(std::move(options)),
-      database_url_("sqlite://" + folder_.path() + "/repute.db"),
+      database_url_(options_.database_url.empty() ? testing::database_url(folder_.path() + "/repute.db")
+                                                  : options_.database_url),
       stderr_path_(folder_.path() + "/stderr.log") {
   start();
 }

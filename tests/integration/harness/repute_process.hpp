@@ -55,6 +55,9 @@ struct ProcessOptions {
   bool dev = true;                      // pass --dev and read the key line from stdout
   std::vector<std::string> extra_args;  // appended after the default serve arguments
   std::chrono::milliseconds start_timeout = std::chrono::seconds(15);
+  // The database to serve; empty: a fresh one of the suite's back end (support/test_database.hpp). Several
+  // processes given one URL are nodes of one deployment.
+  std::string database_url;
 };
 
 // Options for a server started with --dev, plus extra_args.
@@ -62,7 +65,8 @@ ProcessOptions dev_options(std::vector<std::string> extra_args = {});
 // Options for a server started without --dev (no key line: make keys with create_key), plus extra_args.
 ProcessOptions guarded_options(std::vector<std::string> extra_args = {});
 
-// One `repute serve` child on 127.0.0.1 with a fresh SQLite database; always stopped by its destructor.
+// One `repute serve` child on 127.0.0.1 with a fresh database (SQLite, or PostgreSQL in the suite's PostgreSQL
+// run); always stopped by its destructor.
 class ReputeProcess {
  public:
   // Starts the server at once; throws std::runtime_error (with its stderr) when it does not come up.
@@ -90,7 +94,7 @@ class ReputeProcess {
   pid_t pid() const { return pid_; }
   // The loopback port the server listens on.
   std::uint16_t port() const { return port_; }
-  // The database URL, sqlite:///<folder>/repute.db.
+  // The database URL: sqlite://<folder>/repute.db, or a postgres:// URL in the PostgreSQL run.
   const std::string& database_url() const { return database_url_; }
   // The temporary folder that holds the database and the stderr log.
   const std::string& folder() const { return folder_.path(); }

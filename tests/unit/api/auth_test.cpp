@@ -14,6 +14,7 @@
 
 #include "core/base64.hpp"
 #include "core/tenant.hpp"
+#include "support/test_database.hpp"
 
 namespace repute::api {
 namespace {
@@ -31,7 +32,7 @@ std::string basic(const std::string& user, const std::string& password) {
 class AuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = store::open_store("sqlite://" + (dir_.path() / "repute.db").string(), {.synchronous_full = false});
+    auto opened = store::open_store(repute::testing::database_url((dir_.path() / "repute.db").string()), {.synchronous_full = false});
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     store_ = std::move(*opened);
     acme_ = issue("acme");

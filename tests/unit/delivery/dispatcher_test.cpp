@@ -18,6 +18,7 @@
 #include "core/ids.hpp"
 #include "delivery/signing.hpp"
 #include "unit/delivery/loopback_server.hpp"
+#include "support/test_database.hpp"
 
 namespace repute::delivery {
 namespace {
@@ -46,7 +47,7 @@ class DispatcherTest : public ::testing::Test {
     std::string pattern = (std::filesystem::temp_directory_path() / "repute-dispatch-XXXXXX").string();
     ASSERT_TRUE(mkdtemp(pattern.data()));
     folder_ = pattern;
-    auto opened = store::open_store("sqlite://" + folder_ + "/test.db");
+    auto opened = store::open_store(repute::testing::database_url(folder_ + "/test.db"));
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     store_ = std::move(*opened);
     ASSERT_TRUE(store_

@@ -16,6 +16,7 @@
 
 #include "core/ids.hpp"
 #include "core/reputation_json.hpp"
+#include "support/test_database.hpp"
 
 namespace repute::scan {
 namespace {
@@ -45,7 +46,7 @@ class ApplyScanTest : public ::testing::Test {
   void SetUp() override {
     store::StoreOptions options;
     options.synchronous_full = false;
-    auto opened = store::open_store("sqlite://" + (dir_.path() / "repute.db").string(), options);
+    auto opened = store::open_store(repute::testing::database_url((dir_.path() / "repute.db").string()), options);
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
     tenant_ = make_tenant("acme");

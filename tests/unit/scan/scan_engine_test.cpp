@@ -21,6 +21,7 @@
 #include "core/ids.hpp"
 #include "scan/scan.hpp"
 #include "unit/support/temp_dir.hpp"
+#include "support/test_database.hpp"
 
 namespace repute::scan {
 namespace {
@@ -174,7 +175,7 @@ class ScanEngineTest : public ::testing::Test {
   void open() {
     store::StoreOptions options;
     options.synchronous_full = false;
-    auto opened = store::open_store("sqlite://" + (dir_.path() / "repute.db").string(), options);
+    auto opened = store::open_store(repute::testing::database_url((dir_.path() / "repute.db").string()), options);
     if (!opened) throw std::runtime_error(opened.error().message);
     store_ = std::move(*opened);
   }
@@ -620,7 +621,7 @@ TEST(StartScanEngine, RefusesNonsenseOptions) {
   TempDir dir;
   store::StoreOptions store_options;
   store_options.synchronous_full = false;
-  auto store = store::open_store("sqlite://" + (dir.path() / "repute.db").string(), store_options);
+  auto store = store::open_store(repute::testing::database_url((dir.path() / "repute.db").string()), store_options);
   ASSERT_TRUE(store);
   const Fetch fetch = [](const std::string&, std::function<void(FetchResult)> done) { done({}); };
   ScanOptions no_batch;

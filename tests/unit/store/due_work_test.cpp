@@ -13,6 +13,7 @@
 #include "core/ids.hpp"
 #include "store/store.hpp"
 #include "unit/support/temp_dir.hpp"
+#include "support/test_database.hpp"
 
 namespace repute::store {
 namespace {
@@ -72,7 +73,7 @@ class RecordingHandoff final : public DeliveryHandoff {
 class DueWorkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = open_store("sqlite://" + (dir_.path() / "repute.db").string(), {.synchronous_full = false});
+    auto opened = open_store(repute::testing::database_url((dir_.path() / "repute.db").string()), {.synchronous_full = false});
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     store_ = std::move(*opened);
     ASSERT_TRUE(commit([&](WriteTx& tx) -> Status {

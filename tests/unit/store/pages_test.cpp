@@ -22,6 +22,7 @@
 
 #include "core/ids.hpp"
 #include "store/store.hpp"
+#include "support/test_database.hpp"
 
 namespace repute::store {
 namespace {
@@ -36,7 +37,7 @@ using repute::test_support::TempDir;
 class WebhookPagesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = open_store("sqlite://" + (dir_.path() / "repute.db").string(), {.synchronous_full = false});
+    auto opened = open_store(repute::testing::database_url((dir_.path() / "repute.db").string()), {.synchronous_full = false});
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     store_ = std::move(*opened);
     acme_ = make_tenant("acme");

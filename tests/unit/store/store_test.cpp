@@ -23,6 +23,7 @@
 
 #include "core/ids.hpp"
 #include "core/tenant.hpp"
+#include "support/test_database.hpp"
 
 namespace repute::store {
 namespace {
@@ -73,9 +74,9 @@ class Outcomes {
   std::size_t calls_ = 0;
 };
 
-class SqliteStoreTest : public ::testing::Test {
+class StoreTest : public ::testing::Test {
  protected:
-  std::string url() const { return "sqlite://" + (dir_.path() / "repute.db").string(); }
+  std::string url() const { return repute::testing::database_url((dir_.path() / "repute.db").string()); }
 
   std::unique_ptr<Store> open(StoreOptions options = {.synchronous_full = false}) {
     auto opened = open_store(url(), options);
@@ -127,7 +128,7 @@ class SqliteStoreTest : public ::testing::Test {
   TempDir dir_;
 };
 
-TEST_F(SqliteStoreTest, OpensCreatingMissingFoldersAndAnswersPing) {
+TEST_F(StoreTest, OpensCreatingMissingFoldersAndAnswersPing) {
   auto opened = open_store("sqlite://" + (dir_.path() / "a" / "b" / "repute.db").string());
   ASSERT_TRUE(opened.ok()) << opened.error().message;
   EXPECT_TRUE(std::filesystem::exists(dir_.path() / "a" / "b" / "repute.db"));
@@ -135,7 +136,7 @@ TEST_F(SqliteStoreTest, OpensCreatingMissingFoldersAndAnswersPing) {
   EXPECT_TRUE(pinged.ok()) << pinged.error().message;
 }
 
-TEST_F(SqliteStoreTest, RefusesUrlsItCannotOpen) {
+TEST_F(StoreTest, RefusesUrlsItCannotOpen) {
   for (const std::string& bad : {std::string("mysql://localhost/repute"), std::string("sqlite://"),
                                  std::string("/tmp/repute.db"), std::string("")}) {
     auto opened = open_store(bad);
@@ -144,20 +145,20 @@ TEST_F(SqliteStoreTest, RefusesUrlsItCannotOpen) {
   }
 }
 
-TEST_F(SqliteStoreTest, RefusesAPostgresUrlItCannotParse) {
+TEST_F(StoreTest, RefusesAPostgresUrlItCannotParse) {
   auto opened = open_store("postgres://user@[bad/repute");
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.error().code, ErrorCode::kInvalid) << opened.error().message;
 }
 
-TEST_F(SqliteStoreTest, RefusesAPathWhoseFolderIsAFile) {
+TEST_F(StoreTest, RefusesAPathWhoseFolderIsAFile) {
   const auto file = dir_.path() / "plain-file";
   { std::ofstream(file) << "x"; }
   auto opened = open_store("sqlite://" + (file / "repute.db").string());
   EXPECT_FALSE(opened.ok());
 }
 
-TEST_F(SqliteStoreTest, ACommittedWriteIsVisibleToReaders) {
+TEST_F(StoreTest, ACommittedWriteIsVisibleToReaders) {
   auto store = open();
   ASSERT_TRUE(store);
   const core::Tenant tenant = make_tenant(*store, "acme");
@@ -188,7 +189,7 @@ TEST_F(SqliteStoreTest, ACommittedWriteIsVisibleToReaders) {
   EXPECT_EQ((*keys)[0].id, key.id);
 }
 
-TEST_F(SqliteStoreTest, ReadersSeeTheWriteByTheTimeDoneIsCalled) {
+TEST_F(StoreTest, ReadersSeeTheWriteByTheTimeDoneIsCalled) {
   auto store = open();
   ASSERT_TRUE(store);
   const core::Tenant tenant = make_tenant(*store, "acme");
@@ -203,7 +204,7 @@ TEST_F(SqliteStoreTest, ReadersSeeTheWriteByTheTimeDoneIsCalled) {
   }
 }
 
-TEST_F(SqliteStoreTest, UnknownThingsAreAbsentNotErrors) {
+TEST_F(StoreTest, UnknownThingsAreAbsentNotErrors) {
   auto store = open();
   ASSERT_TRUE(store);
   auto key = store->find_api_key("no-such-key");
@@ -220,7 +221,7 @@ TEST_F(SqliteStoreTest, UnknownThingsAreAbsentNotErrors) {
   EXPECT_TRUE(keys->empty());
 }
 
-TEST_F(SqliteStoreTest, WriteAndWaitReturnsTheUnitsOwnError) {
+TEST_F(StoreTest, WriteAndWaitReturnsTheUnitsOwnError) {
   auto store = open();
   ASSERT_TRUE(store);
   const Status status = store->write_and_wait([](WriteTx&) -> Status { return core::not_found("no such webhook"); });
@@ -229,7 +230,7 @@ TEST_F(SqliteStoreTest, WriteAndWaitReturnsTheUnitsOwnError) {
   EXPECT_EQ(status.error().message, "no such webhook");
 }
 
-TEST_F(SqliteStoreTest, AFailingUnitLeavesNothingBehind) {
+TEST_F(StoreTest, AFailingUnitLeavesNothingBehind) {
   auto store = open();
   ASSERT_TRUE(store);
   const core::Tenant tenant = make_tenant(*store, "acme");
@@ -329,7 +330,7 @@ class WriterGate {
   std::promise<void> release_;
 };
 
-TEST_F(SqliteStoreTest, EachUnitInABatchStandsOrFallsAlone) {
+TEST_F(StoreTest, EachUnitInABatchStandsOrFallsAlone) {
   constexpr std::size_t kThreads = 6;
   constexpr std::size_t kPerThread = 35;
   constexpr std::size_t kUnits = kThreads * kPerThread;
@@ -369,7 +370,7 @@ TEST_F(SqliteStoreTest, EachUnitInABatchStandsOrFallsAlone) {
   EXPECT_EQ(all->size(), committed + 1);
 }
 
-TEST_F(SqliteStoreTest, ManyWritersWithSmallBatchesKeepEveryOutcome) {
+TEST_F(StoreTest, ManyWritersWithSmallBatchesKeepEveryOutcome) {
   constexpr std::size_t kThreads = 8;
   constexpr std::size_t kPerThread = 60;
   constexpr std::size_t kUnits = kThreads * kPerThread;
@@ -403,7 +404,7 @@ TEST_F(SqliteStoreTest, ManyWritersWithSmallBatchesKeepEveryOutcome) {
   }
 }
 
-TEST_F(SqliteStoreTest, LaterUnitsInABatchSeeEarlierOnesButNotFailedOnes) {
+TEST_F(StoreTest, LaterUnitsInABatchSeeEarlierOnesButNotFailedOnes) {
   Outcomes outcomes(3);
   std::optional<std::string> seen_by_third;
   auto store = open();
@@ -435,7 +436,7 @@ TEST_F(SqliteStoreTest, LaterUnitsInABatchSeeEarlierOnesButNotFailedOnes) {
 
 // Only std::exception was considered: a unit that throws anything else must still be an error, not
 // the end of the writer thread (and of the process).
-TEST_F(SqliteStoreTest, AUnitThrowingANonStandardExceptionIsAnError) {
+TEST_F(StoreTest, AUnitThrowingANonStandardExceptionIsAnError) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   const std::string url = this->url();
   EXPECT_EXIT(
@@ -448,7 +449,7 @@ TEST_F(SqliteStoreTest, AUnitThrowingANonStandardExceptionIsAnError) {
       ::testing::ExitedWithCode(0), "");
 }
 
-TEST_F(SqliteStoreTest, CloseCommitsWhatIsQueued) {
+TEST_F(StoreTest, CloseCommitsWhatIsQueued) {
   constexpr std::size_t kUnits = 100;
   std::vector<core::ApiKey> keys;
   Outcomes outcomes(kUnits);
@@ -477,7 +478,7 @@ TEST_F(SqliteStoreTest, CloseCommitsWhatIsQueued) {
   for (std::size_t i = 0; i < kUnits; ++i) EXPECT_TRUE(key_visible(*reopened, keys[i].id)) << "unit " << i;
 }
 
-TEST_F(SqliteStoreTest, WritesAfterCloseFailAsUnavailable) {
+TEST_F(StoreTest, WritesAfterCloseFailAsUnavailable) {
   auto store = open();
   ASSERT_TRUE(store);
   store->close();
@@ -501,7 +502,7 @@ TEST_F(SqliteStoreTest, WritesAfterCloseFailAsUnavailable) {
   store->close();  // a second close is harmless
 }
 
-TEST_F(SqliteStoreTest, ReopeningKeepsEverything) {
+TEST_F(StoreTest, ReopeningKeepsEverything) {
   core::Tenant tenant;
   core::ApiKey key;
   core::Webhook webhook;
@@ -538,7 +539,7 @@ TEST_F(SqliteStoreTest, ReopeningKeepsEverything) {
   EXPECT_EQ(make_tenant(*store, "acme").id, tenant.id);
 }
 
-TEST_F(SqliteStoreTest, EnsureTenantIsIdempotentAndNamesAreDistinct) {
+TEST_F(StoreTest, EnsureTenantIsIdempotentAndNamesAreDistinct) {
   auto store = open();
   ASSERT_TRUE(store);
   const core::Tenant first = make_tenant(*store, "acme");
@@ -548,7 +549,7 @@ TEST_F(SqliteStoreTest, EnsureTenantIsIdempotentAndNamesAreDistinct) {
   EXPECT_NE(first.id, other.id);
 }
 
-TEST_F(SqliteStoreTest, SettingsAreUpserted) {
+TEST_F(StoreTest, SettingsAreUpserted) {
   auto store = open();
   ASSERT_TRUE(store);
   std::vector<std::optional<std::string>> seen;
@@ -570,7 +571,7 @@ TEST_F(SqliteStoreTest, SettingsAreUpserted) {
   EXPECT_EQ(seen[2], std::optional<std::string>("two"));
 }
 
-TEST_F(SqliteStoreTest, RevokingAKeyMarksItOnce) {
+TEST_F(StoreTest, RevokingAKeyMarksItOnce) {
   auto store = open();
   ASSERT_TRUE(store);
   const core::Tenant tenant = make_tenant(*store, "acme");
@@ -596,7 +597,7 @@ TEST_F(SqliteStoreTest, RevokingAKeyMarksItOnce) {
   EXPECT_EQ((*found)->revoked_at, std::optional<core::Micros>(kNow + 5));
 }
 
-TEST_F(SqliteStoreTest, AKeyForAnUnknownTenantIsRefused) {
+TEST_F(StoreTest, AKeyForAnUnknownTenantIsRefused) {
   auto store = open();
   ASSERT_TRUE(store);
   const core::ApiKey orphan = make_key("no-such-tenant");
@@ -605,7 +606,7 @@ TEST_F(SqliteStoreTest, AKeyForAnUnknownTenantIsRefused) {
   EXPECT_FALSE(key_visible(*store, orphan.id));
 }
 
-TEST_F(SqliteStoreTest, WebhooksRoundTripEveryField) {
+TEST_F(StoreTest, WebhooksRoundTripEveryField) {
   auto store = open();
   ASSERT_TRUE(store);
   const core::Tenant tenant = make_tenant(*store, "acme");
@@ -652,7 +653,7 @@ TEST_F(SqliteStoreTest, WebhooksRoundTripEveryField) {
   EXPECT_EQ((*found_bare)->failing_since, std::nullopt);
 }
 
-TEST_F(SqliteStoreTest, WebhooksAreInvisibleToOtherTenants) {
+TEST_F(StoreTest, WebhooksAreInvisibleToOtherTenants) {
   auto store = open();
   ASSERT_TRUE(store);
   const core::Tenant acme = make_tenant(*store, "acme");
@@ -682,7 +683,7 @@ TEST_F(SqliteStoreTest, WebhooksAreInvisibleToOtherTenants) {
   EXPECT_EQ((*still)->url, "https://example.com/hook");
 }
 
-TEST_F(SqliteStoreTest, WebhooksAreUpdatedAndDeleted) {
+TEST_F(StoreTest, WebhooksAreUpdatedAndDeleted) {
   auto store = open();
   ASSERT_TRUE(store);
   const core::Tenant tenant = make_tenant(*store, "acme");
@@ -721,7 +722,7 @@ TEST_F(SqliteStoreTest, WebhooksAreUpdatedAndDeleted) {
   EXPECT_FALSE(gone->has_value());
 }
 
-TEST_F(SqliteStoreTest, ReadersWorkFromManyThreadsWhileWritesCommit) {
+TEST_F(StoreTest, ReadersWorkFromManyThreadsWhileWritesCommit) {
   auto store = open();
   ASSERT_TRUE(store);
   const core::Tenant tenant = make_tenant(*store, "acme");
