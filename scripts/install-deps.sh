@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages repute needs, skipping those already present.
 #   scripts/install-deps.sh build   compiler, libraries, ccache
-#   scripts/install-deps.sh test    build + what the test suite starts (node, npm)
+#   scripts/install-deps.sh test    build + what the test suite starts (node, npm, PostgreSQL 15)
 #   scripts/install-deps.sh bench   test + wrk and nginx
 set -euo pipefail
 profile=${1:-build}
@@ -12,8 +12,9 @@ packages=(build-essential cmake ninja-build ccache pkg-config
   libspdlog-dev libfmt-dev libcli11-dev)
 case "$profile" in
   build) ;;
-  test) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl) ;;
-  bench) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl wrk nginx-light libbenchmark-dev python3) ;;
+  test) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl postgresql-15) ;;
+  bench) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl postgresql-15 wrk nginx-light libbenchmark-dev
+    python3) ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 # clang-14 for the fuzz targets; libtsan2 is g++ 12's ThreadSanitizer runtime (scripts/tsan.sh).
@@ -34,6 +35,13 @@ if ((${#missing[@]})); then
   sudo_cmd=()
   [[ $(id -u) == 0 ]] || sudo_cmd=(sudo)
   export DEBIAN_FRONTEND=noninteractive
+  # The tests start private PostgreSQL servers of their own (scripts/postgres-test-server.sh): Debian's package
+  # need not make and start a cluster of its own.
+  if [[ " ${missing[*]} " == *" postgresql-15 "* ]]; then
+    "${sudo_cmd[@]}" mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" |
+      "${sudo_cmd[@]}" tee /etc/postgresql-common/createcluster.d/repute-no-main-cluster.conf >/dev/null
+  fi
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

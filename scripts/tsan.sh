@@ -30,5 +30,5 @@ echo "tsan self-check: a deliberate race in repute failed its test, as it must"
 options=halt_on_error=1:second_deadlock_stack=1
 if [[ -f tests/tsan.supp ]]; then options+=":suppressions=$PWD/tests/tsan.supp"; fi
 export TSAN_OPTIONS=${TSAN_OPTIONS:-$options}
-tests=${TSAN_TESTS:-'^unit\.(store|delivery|scan)\.|^integration\.'}
-ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 600 -R "$tests"
+tests=${TSAN_TESTS:-'^(pg\.)?unit\.(store|delivery|scan)\.|^integration\.'}
+scripts/with-test-postgres.sh ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 600 -R "$tests"
