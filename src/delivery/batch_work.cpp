@@ -1,5 +1,6 @@
 #include "delivery/batch_work.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -13,7 +14,7 @@ core::Status claim_batch(store::WriteTx& tx, core::Micros now, core::Micros leas
   std::set<std::string> webhook_ids;
   for (const core::Delivery& delivery : *due) webhook_ids.insert(delivery.webhook_id);
   for (const std::string& id : webhook_ids) {
-    auto webhook = tx.find_webhook_by_id(id);
+    auto webhook = tx.read_webhook_by_id(id);
     if (!webhook) return webhook.error();
     if (*webhook) batch.webhooks.push_back(std::move(**webhook));
   }
@@ -28,23 +29,34 @@ core::Status record_outcomes(store::WriteTx& tx, const std::vector<Outcome>& out
     bool was_enabled = false;
     bool changed = false;
   };
+  // Rows are taken in one order, whoever records: subscriptions by id, then deliveries by row. Nodes recording
+  // overlapping outcomes at once (a lease ran out and another node sent the delivery too) then wait for each other
+  // instead of deadlocking.
   std::map<std::string, Subscription, std::less<>> subscriptions;
+  for (const Outcome& outcome : outcomes) subscriptions.try_emplace(outcome.delivery.webhook_id);
+  for (auto& [id, subscription] : subscriptions) {
+    auto webhook = tx.find_webhook_by_id(id);
+    if (!webhook) return webhook.error();
+    subscription.was_enabled = *webhook && (*webhook)->enabled;
+    subscription.webhook = std::move(*webhook);
+  }
+  std::vector<const Outcome*> by_row;
+  by_row.reserve(outcomes.size());
   for (const Outcome& outcome : outcomes) {
-    auto found = subscriptions.find(outcome.delivery.webhook_id);
-    if (found == subscriptions.end()) {
-      auto webhook = tx.find_webhook_by_id(outcome.delivery.webhook_id);
-      if (!webhook) return webhook.error();
-      Subscription subscription;
-      subscription.was_enabled = *webhook && (*webhook)->enabled;
-      subscription.webhook = std::move(*webhook);
-      found = subscriptions.emplace(outcome.delivery.webhook_id, std::move(subscription)).first;
+    if (subscriptions.find(outcome.delivery.webhook_id)->second.webhook) by_row.push_back(&outcome);
+  }
+  std::sort(by_row.begin(), by_row.end(),
+            [](const Outcome* a, const Outcome* b) { return a->delivery.seq < b->delivery.seq; });
+  for (const Outcome* outcome : by_row) {
+    if (auto status = tx.update_delivery(outcome->delivery); !status) return status;
+    if (outcome->attempt) {
+      if (auto status = tx.insert_attempt(*outcome->attempt); !status) return status;
     }
-    Subscription& subscription = found->second;
+  }
+  // The subscriptions' rules see the outcomes in the order they came.
+  for (const Outcome& outcome : outcomes) {
+    Subscription& subscription = subscriptions.find(outcome.delivery.webhook_id)->second;
     if (!subscription.webhook) continue;  // its deliveries went with it
-    if (auto status = tx.update_delivery(outcome.delivery); !status) return status;
-    if (outcome.attempt) {
-      if (auto status = tx.insert_attempt(*outcome.attempt); !status) return status;
-    }
     const core::Micros at = outcome.attempt ? outcome.attempt->attempted_at : outcome.delivery.updated_at;
     subscription.changed = rules.apply(*subscription.webhook, outcome.effect, at) || subscription.changed;
   }

@@ -117,7 +117,10 @@ class WriteTx {
   // Writes a stored delivery's state, attempts, schedule and last outcome (found by seq).
   virtual Status update_delivery(const core::Delivery& delivery) = 0;
   virtual Status insert_attempt(const core::DeliveryAttempt& attempt) = 0;
+  // find_webhook_by_id takes the row until the commit (it is read to be written back); read_webhook_by_id only
+  // reads it, so that a claim never waits on a subscription another node is writing.
   virtual Result<std::optional<core::Webhook>> find_webhook_by_id(const std::string& id) = 0;
+  virtual Result<std::optional<core::Webhook>> read_webhook_by_id(const std::string& id) = 0;
   // Makes the subscription's failed deliveries created at or after since pending again, due now; returns how many.
   virtual Result<std::int64_t> requeue_failed_deliveries(const std::string& tenant_id, const std::string& webhook_id,
                                                          core::Micros since, core::Micros now) = 0;

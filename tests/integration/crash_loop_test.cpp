@@ -39,16 +39,6 @@ constexpr auto kDrainTimeout = 40s;
 
 std::string text(const json::value& value) { return std::string(value.as_string()); }
 
-// What a shell command printed on stdout.
-std::string command_output(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
-  pclose(pipe);
-  return out;
-}
 
 // Every item of a list, following its pages.
 std::vector<json::value> all_pages(HttpClient& client, const Credentials& auth, std::string path) {

@@ -36,16 +36,6 @@ constexpr std::size_t kUsersBefore = 20;  // written before the limit is lowered
 
 std::string text(const json::value& value) { return std::string(value.as_string()); }
 
-// What a shell command printed on stdout.
-std::string command_output(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
-  pclose(pipe);
-  return out;
-}
 
 // Sets the soft file size limit of process pid (the hard limit stays, so it can be raised again unprivileged).
 bool set_file_size_limit(pid_t pid, rlim_t bytes) {

@@ -66,24 +66,10 @@ std::string file_bytes(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// What a shell command printed on stdout.
-std::string command_output(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
-  pclose(pipe);
-  return out;
-}
 
 // The api_keys table as "id|secret_hash" lines, read with the sqlite3 or psql command line tool.
 std::string api_key_rows(const ReputeProcess& server) {
-  const std::string query = "SELECT id, secret_hash FROM api_keys ORDER BY id";
-  if (repute::testing::on_postgres()) {
-    return command_output("psql -X -A -t -q -d '" + server.database_url() + "' -c '" + query + "'");
-  }
-  return command_output("sqlite3 -readonly '" + server.folder() + "/repute.db' '" + query + "'");
+  return query_database(server.database_url(), "SELECT id, secret_hash FROM api_keys ORDER BY id");
 }
 
 // How a route treats another tenant's valid key.

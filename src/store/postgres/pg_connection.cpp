@@ -173,9 +173,11 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(const std::string& url)
   }
   PQconninfoFree(parsed);
   // Earlier keywords are defaults: whatever the URL says (the expanded dbname, last) overrides them.
-  const char* keywords[] = {"connect_timeout",    "application_name",  "keepalives", "keepalives_idle",
-                            "keepalives_interval", "keepalives_count", "dbname",     nullptr};
-  const char* values[] = {"5", "repute", "1", "10", "5", "3", url.c_str(), nullptr};
+  // Notices ("already exists, skipping") are not the operator's business: only warnings and errors are sent.
+  const char* keywords[] = {"connect_timeout",     "application_name", "keepalives", "keepalives_idle",
+                            "keepalives_interval", "keepalives_count", "options",    "dbname",
+                            nullptr};
+  const char* values[] = {"5", "repute", "1", "10", "5", "3", "-c client_min_messages=warning", url.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, 1);
   if (conn == nullptr) return core::Error{core::ErrorCode::kUnavailable, "cannot allocate a PostgreSQL connection"};
   if (PQstatus(conn) != CONNECTION_OK) {

@@ -172,6 +172,10 @@ Result<std::optional<core::Webhook>> SqlWriteTx::find_webhook_by_id(const std::s
   return sql::find_webhook_by_id(db_, id, Lock::kForWrite);
 }
 
+Result<std::optional<core::Webhook>> SqlWriteTx::read_webhook_by_id(const std::string& id) {
+  return sql::find_webhook_by_id(db_, id, Lock::kNone);
+}
+
 Result<std::int64_t> SqlWriteTx::requeue_failed_deliveries(const std::string& tenant_id,
                                                               const std::string& webhook_id, core::Micros since,
                                                               core::Micros now) {

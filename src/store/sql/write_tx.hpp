@@ -57,6 +57,7 @@ class SqlWriteTx final : public WriteTx {
   Status update_delivery(const core::Delivery& delivery) override;
   Status insert_attempt(const core::DeliveryAttempt& attempt) override;
   Result<std::optional<core::Webhook>> find_webhook_by_id(const std::string& id) override;
+  Result<std::optional<core::Webhook>> read_webhook_by_id(const std::string& id) override;
   Result<std::int64_t> requeue_failed_deliveries(const std::string& tenant_id, const std::string& webhook_id,
                                                  core::Micros since, core::Micros now) override;
 

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -384,6 +385,34 @@ ApiKey ReputeProcess::create_key(const std::string& tenant) const {
     throw std::runtime_error("keys create failed (exit " + std::to_string(result.exit_code) + "): " + result.err);
   }
   return *key;
+}
+
+std::string command_output(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return out;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+  pclose(pipe);
+  return out;
+}
+
+namespace {
+
+// One word for sh, whatever it holds.
+std::string shell_word(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
+
+std::string query_database(const std::string& database_url, const std::string& query) {
+  if (database_url.starts_with("sqlite://")) {
+    return command_output("sqlite3 -readonly " + shell_word(database_url.substr(9)) + " " + shell_word(query));
+  }
+  return command_output("psql -X -A -t -q -d " + shell_word(database_url) + " -c " + shell_word(query));
 }
 
 }  // namespace repute::itest

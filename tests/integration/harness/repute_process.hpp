@@ -132,6 +132,12 @@ class ReputeProcess {
   std::string first_line_;
 };
 
+// Runs a shell command and returns what it wrote to stdout.
+std::string command_output(const std::string& command);
+
+// Runs a read-only SQL query on a database (sqlite:// with sqlite3, postgres:// with psql); rows as "a|b" lines.
+std::string query_database(const std::string& database_url, const std::string& query);
+
 // A loopback port that was free a moment ago (bound to port 0, then released).
 std::uint16_t free_loopback_port();
 
