@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/time.hpp"
 
@@ -51,6 +53,8 @@ struct DeliveryAttempt {
   std::optional<int> status_code;
   std::optional<std::string> error;
   std::string response_excerpt;  // the first bytes of the answer (at most 1 KiB)
+  // The request's header fields as sent, signatures included (empty for attempts recorded before they were kept).
+  std::vector<std::pair<std::string, std::string>> request_headers;
 };
 
 }  // namespace repute::core

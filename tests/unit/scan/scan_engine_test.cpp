@@ -253,7 +253,7 @@ class ScanEngineTest : public ::testing::Test {
 
   // The tenant's event types, oldest first.
   std::vector<std::string> event_types() {
-    auto page = store_->list_events(tenant_, {200, std::nullopt});
+    auto page = store_->list_events(tenant_, {}, {200, std::nullopt});
     if (!page) throw std::runtime_error(page.error().message);
     std::vector<std::string> types;
     for (auto it = page->items.rbegin(); it != page->items.rend(); ++it) types.push_back(it->type);
