@@ -12,12 +12,21 @@ function node(tag, attributes, text) {
   return element;
 }
 
+// The smallest of 2, 4, 5, 10, 20, 40, 50, 100... at or above value, so that the grid lines fall on whole numbers.
+function niceCeiling(value) {
+  for (let scale = 1; ; scale *= 10) {
+    for (const step of [2, 4, 5, 10]) {
+      if (step * scale >= value) return step * scale;
+    }
+  }
+}
+
 // points: the API's minutes [{minute, total, delivered, failed, waiting, success_rate}]; since: the first minute.
 export function deliveriesChart(points, since, minutes) {
   const start = new Date(since).getTime();
   const byMinute = new Map(points.map((point) => [Math.round((new Date(point.minute).getTime() - start) / 60000),
     point]));
-  const peak = Math.max(1, ...points.map((point) => point.total));
+  const peak = niceCeiling(Math.max(1, ...points.map((point) => point.total)));
   const plotWidth = WIDTH - PAD.left - PAD.right;
   const plotHeight = HEIGHT - PAD.top - PAD.bottom;
   const slot = plotWidth / minutes;

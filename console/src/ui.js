@@ -56,10 +56,10 @@ export function shortId(id) {
     onclick: async (event) => {
       event.stopPropagation();
       await copyText(id);
-      button.textContent = '✓';
-      setTimeout(() => { button.textContent = '⧉'; }, 1200);
+      button.textContent = 'copied';
+      setTimeout(() => { button.textContent = 'copy'; }, 1200);
     },
-  }, '⧉');
+  }, 'copy');
   return h('span', { class: 'id' }, h('code', { title: id }, `…${id.slice(-8)}`), button);
 }
 
@@ -82,7 +82,7 @@ export function badge(text, kind = text) {
 
 // A percentage of a share from 0 to 1, or "—".
 export function percent(share) {
-  return share === null || share === undefined ? '—' : `${(share * 100).toFixed(share === 1 ? 0 : 1)} %`;
+  return share === null || share === undefined ? '—' : `${(share * 100).toFixed(share === 1 ? 0 : 1)}\u00a0%`;
 }
 
 // What to show where a list has nothing: what it is and what to do next.
@@ -158,8 +158,15 @@ export function pager(page, go) {
     h('button', { type: 'button', disabled: !page.next, onclick: () => go(page.next) }, 'Older →'));
 }
 
-// A table from a header row and body rows (arrays of cells).
+// A table from a header row and body rows; each cell is labelled with its heading, so that on a phone a row can
+// be shown as a card of labelled values.
 export function table(headings, rows, caption) {
+  for (const row of [rows].flat(Infinity)) {
+    if (!(row instanceof Element) || row.classList.contains('detail')) continue;
+    [...row.children].forEach((cell, index) => {
+      if (headings[index]) cell.setAttribute('data-label', headings[index]);
+    });
+  }
   return h('div', { class: 'table-wrap' }, h('table', {},
     caption ? h('caption', { class: 'offscreen' }, caption) : null,
     h('thead', {}, h('tr', {}, headings.map((heading) => h('th', { scope: 'col' }, heading)))),

@@ -13,6 +13,10 @@ export function render(view, _params, page) {
   async function load() {
     const found = await attempt(() => call('GET', `/v1/overview?minutes=${MINUTES}`));
     if (!found || page.stopped) return;
+    const ids = [...new Set([...found.most_failing, ...found.slowest].map((rank) => rank.webhook))];
+    const hooks = await Promise.all(ids.map((id) => call('GET', `/v1/webhooks/${id}`).catch(() => null)));
+    const names = new Map(ids.map((id, index) => [id, hooks[index]?.name]));
+    if (page.stopped) return;
     const total = found.minutes.reduce((sum, point) => sum + point.total, 0);
     const delivered = found.minutes.reduce((sum, point) => sum + point.delivered, 0);
     const failed = found.minutes.reduce((sum, point) => sum + point.failed, 0);
@@ -29,9 +33,9 @@ export function render(view, _params, page) {
           h('span', { class: 'key key-failed' }), ' failing ', h('span', { class: 'key key-waiting' }), ' waiting ',
           h('span', { class: 'key key-rate' }), ' success rate')),
       h('div', { class: 'columns' },
-        h('section', { class: 'card' }, h('h2', {}, 'Most failing endpoints'), ranks(found.most_failing,
+        h('section', { class: 'card' }, h('h2', {}, 'Most failing endpoints'), ranks(found.most_failing, names,
           (rank) => `${rank.failed} of ${rank.attempts} failing`, 'Nothing failing in the last hour.')),
-        h('section', { class: 'card' }, h('h2', {}, 'Slowest endpoints'), ranks(found.slowest,
+        h('section', { class: 'card' }, h('h2', {}, 'Slowest endpoints'), ranks(found.slowest, names,
           (rank) => `${rank.mean_duration_ms.toFixed(1)} ms mean over ${rank.attempts} attempts`,
           'No attempts in the last hour.'))));
   }
@@ -45,9 +49,10 @@ function tile(label, value, hint, id) {
     h('div', { class: 'tile-value' }, value), hint ? h('div', { class: 'small muted' }, hint) : null);
 }
 
-function ranks(list, describe, none) {
+function ranks(list, names, describe, none) {
   if (!list.length) return h('p', { class: 'muted' }, none);
   return table(['Subscription', ''], list.map((rank) => h('tr', {},
-    h('td', {}, h('a', { href: `#/subscriptions/${rank.webhook}` }, shortId(rank.webhook))),
+    h('td', {}, h('a', { href: `#/subscriptions/${rank.webhook}` }, names.get(rank.webhook) ?? 'deleted'), ' ',
+      shortId(rank.webhook)),
     h('td', {}, describe(rank)))));
 }

@@ -42,7 +42,7 @@ export function render(view, _params, page) {
 function tally(part) {
   if (!part) return '—';
   return h('span', { title: `${part.delivered} delivered, ${part.failed} failed, ${part.waiting} waiting` },
-    `${part.total} · ${percent(part.success_rate)}`);
+    `${part.total}\u00a0sent · ${percent(part.success_rate)}`);
 }
 
 function row(hook, stats, reload) {
