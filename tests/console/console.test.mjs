@@ -29,7 +29,8 @@ let tab;
 before(async () => {
   mkdirSync(shots, { recursive: true });
   receiver = await startReceiver();
-  server = await startRepute({ extraArgs: ['--retry-time-scale', '0.001'] });
+  // Two quick retries, then failed: so that recover has something to re-queue within the test.
+  server = await startRepute({ extraArgs: ['--retry-schedule', '1,1', '--retry-time-scale', '0.001'] });
   browser = await launch();
   tab = await openPage(browser);
 });
@@ -142,6 +143,41 @@ test('the console, from sign-in to sign-out', async (t) => {
     // The log refreshes itself.
     await rowOf(page, failed.headers['webhook-id'].slice(-8)).locator('.badge', { hasText: 'delivered' })
       .waitFor({ timeout: 20_000 });
+  });
+
+  await t.test('recover re-sends every failed delivery since a time, with its progress', async () => {
+    receiver.answer(500);
+    await section(page, 'Subscriptions');
+    const before = receiver.received.length;
+    for (let i = 0; i < 2; i += 1) {
+      await rowOf(page, 'Payroll receiver').getByRole('button', { name: 'Send test' }).click();
+    }
+    await page.goto(`${server.baseUrl}/console/#/subscriptions/${hookId}`);
+    await page.locator('#state-filter').selectOption('failed');
+    // Each test delivery is tried three times, then given up.
+    await page.locator('tbody tr.state-failed').nth(1).waitFor({ timeout: 20_000 });
+    assert.ok(receiver.received.length - before >= 6);
+    await shoot('deliveries-failed');
+
+    receiver.answer(200);
+    await page.evaluate(() => {
+      const since = new Date(Date.now() - 10 * 60 * 1000);
+      since.setMinutes(since.getMinutes() - since.getTimezoneOffset());
+      document.querySelector('#recover-since').value = since.toISOString().slice(0, 16);
+    });
+    await page.locator('#recover').click();
+    await page.getByText('2 of 2 re-sent').waitFor({ timeout: 20_000 });
+    await shoot('recover');
+    await page.locator('#state-filter').selectOption('');
+  });
+
+  await t.test('the keyboard reaches the dialogs, and Escape closes them', async () => {
+    await section(page, 'Subscriptions');
+    await page.locator('#new-subscription').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('dialog[open] input[name=name]').waitFor(WAIT);
+    await page.keyboard.press('Escape');
+    await page.locator('dialog').waitFor({ state: 'detached', ...WAIT });
   });
 
   await t.test('a rotated secret signs beside the old one', async () => {
