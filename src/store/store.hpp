@@ -93,11 +93,11 @@ struct MinuteTally {
   DeliveryTally tally;
 };
 
-// One subscription in a ranking of the overview.
+// One subscription in a ranking of the overview: its attempts at the deliveries of the span.
 struct WebhookRank {
   std::string webhook_id;
-  std::int64_t failed = 0;
   std::int64_t attempts = 0;
+  std::int64_t failed = 0;  // attempts without a 2xx
   double mean_duration_ms = 0;
 };
 
@@ -106,7 +106,7 @@ struct DeliveryOverview {
   std::vector<MinuteTally> minutes;  // oldest first; minutes without deliveries are absent
   std::int64_t pending = 0;
   std::optional<core::Micros> oldest_pending_at;
-  std::vector<WebhookRank> most_failing;  // at most 5, most failures first
+  std::vector<WebhookRank> most_failing;  // at most 5 with failed attempts, most failures first
   std::vector<WebhookRank> slowest;       // at most 5, slowest mean attempt first
 };
 

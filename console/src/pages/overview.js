@@ -34,7 +34,7 @@ export function render(view, _params, page) {
           h('span', { class: 'key key-rate' }), ' success rate')),
       h('div', { class: 'columns' },
         h('section', { class: 'card' }, h('h2', {}, 'Most failing endpoints'), ranks(found.most_failing, names,
-          (rank) => `${rank.failed} of ${rank.attempts} failing`, 'Nothing failing in the last hour.')),
+          (rank) => `${rank.failed} of ${rank.attempts} attempts failed`, 'Nothing failing in the last hour.')),
         h('section', { class: 'card' }, h('h2', {}, 'Slowest endpoints'), ranks(found.slowest, names,
           (rank) => `${rank.mean_duration_ms.toFixed(1)} ms mean over ${rank.attempts} attempts`,
           'No attempts in the last hour.'))));

@@ -1,10 +1,12 @@
 #include "store/sql/stats_rows.hpp"
 
+#include <algorithm>
+
 namespace repute::store::sql {
 namespace {
 
 constexpr core::Micros kMicrosPerMinute = 60 * core::kMicrosPerSecond;
-constexpr int kRankedEndpoints = 5;
+constexpr std::size_t kRankedEndpoints = 5;
 
 // total, delivered, failed, waiting: the columns read_tally() reads, from column `first` on.
 constexpr const char* kTallyColumns =
@@ -12,10 +14,13 @@ constexpr const char* kTallyColumns =
     "COALESCE(SUM(CASE WHEN state = 'failed' OR (state = 'pending' AND attempts > 0) THEN 1 ELSE 0 END), 0), "
     "COALESCE(SUM(CASE WHEN state = 'pending' AND attempts = 0 THEN 1 ELSE 0 END), 0)";
 
-// Every row created at or after a time has a seq at least this one's: a bound that lets a subscription's
-// (webhook_id, seq) index skip its older deliveries.
+// The seq of the first delivery made at or after a time (found on deliveries_by_tenant_created): a bound that lets
+// a subscription's (webhook_id, seq) index skip its older deliveries. Deliveries are stored in the order they are
+// made but for the moments between making and committing, so at most a delivery committed out of order at the very
+// start of the span is left out of a statistic.
 constexpr const char* kFirstSeqSince =
-    "COALESCE((SELECT MIN(seq) FROM deliveries WHERE tenant_id = ? AND created_at >= ?), 9223372036854775807)";
+    "COALESCE((SELECT seq FROM deliveries WHERE tenant_id = ? AND created_at >= ? ORDER BY created_at LIMIT 1), "
+    "9223372036854775807)";
 
 DeliveryTally read_tally(Statement& row, int first) {
   return {row.integer(first), row.integer(first + 1), row.integer(first + 2), row.integer(first + 3)};
@@ -44,39 +49,36 @@ Status count_pending(Statement& statement, std::int64_t& count, std::optional<co
   return core::ok_status();
 }
 
-Result<std::vector<WebhookRank>> most_failing(Connection& db, const std::string& tenant_id, core::Micros since) {
+// Every subscription's attempts at the deliveries made since `since`: how many, how many failed, their mean
+// duration. Grouped without the (webhook_id, seq) index, which would walk the whole table in its order.
+Result<std::vector<WebhookRank>> rank_endpoints(Connection& db, const std::string& tenant_id, core::Micros since) {
+  const std::string webhook = unindexed(db, "d.webhook_id");
   auto statement = db.prepare(
-      "SELECT webhook_id, COUNT(*), SUM(CASE WHEN state = 'failed' OR (state = 'pending' AND attempts > 0) "
-      "THEN 1 ELSE 0 END) AS failures FROM deliveries WHERE tenant_id = ? AND created_at >= ? GROUP BY webhook_id "
-      "HAVING SUM(CASE WHEN state = 'failed' OR (state = 'pending' AND attempts > 0) THEN 1 ELSE 0 END) > 0 "
-      "ORDER BY failures DESC, webhook_id LIMIT ?");
+      "SELECT " + webhook + " AS webhook, COUNT(*), SUM(CASE WHEN a.status_code BETWEEN 200 AND 299 THEN 0 ELSE 1 END), "
+      "CAST(AVG(a.duration_us) AS DOUBLE PRECISION) FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id "
+      "WHERE d.tenant_id = ? AND d.created_at >= ? GROUP BY " + webhook);
   if (!statement) return statement.error();
-  statement->bind(1, tenant_id).bind(2, since).bind(3, std::int64_t{kRankedEndpoints});
+  statement->bind(1, tenant_id).bind(2, since);
   return collect_rows<WebhookRank>(*statement, [](Statement& row) {
     WebhookRank rank;
     rank.webhook_id = row.text(0);
     rank.attempts = row.integer(1);
     rank.failed = row.integer(2);
+    rank.mean_duration_ms = row.real(3) / 1000.0;
     return rank;
   });
 }
 
-Result<std::vector<WebhookRank>> slowest(Connection& db, const std::string& tenant_id, core::Micros since) {
-  auto statement = db.prepare(
-      "SELECT d.webhook_id, COUNT(*), CAST(AVG(a.duration_us) AS DOUBLE PRECISION) AS mean_us, "
-      "SUM(CASE WHEN a.status_code BETWEEN 200 AND 299 THEN 0 ELSE 1 END) FROM deliveries d "
-      "JOIN delivery_attempts a ON a.delivery_id = d.id WHERE d.tenant_id = ? AND d.created_at >= ? "
-      "GROUP BY d.webhook_id ORDER BY mean_us DESC, d.webhook_id LIMIT ?");
-  if (!statement) return statement.error();
-  statement->bind(1, tenant_id).bind(2, since).bind(3, std::int64_t{kRankedEndpoints});
-  return collect_rows<WebhookRank>(*statement, [](Statement& row) {
-    WebhookRank rank;
-    rank.webhook_id = row.text(0);
-    rank.attempts = row.integer(1);
-    rank.mean_duration_ms = row.real(2) / 1000.0;
-    rank.failed = row.integer(3);
-    return rank;
+// The first kRankedEndpoints of ranks in the order `before` says, ties by id.
+template <class Before>
+std::vector<WebhookRank> top(std::vector<WebhookRank> ranks, Before before) {
+  std::sort(ranks.begin(), ranks.end(), [&](const WebhookRank& a, const WebhookRank& b) {
+    if (before(a, b)) return true;
+    if (before(b, a)) return false;
+    return a.webhook_id < b.webhook_id;
   });
+  if (ranks.size() > kRankedEndpoints) ranks.resize(kRankedEndpoints);
+  return ranks;
 }
 
 }  // namespace
@@ -120,12 +122,17 @@ Result<DeliveryOverview> delivery_overview(Connection& db, const std::string& te
   if (auto counted = count_pending(*pending, overview.pending, overview.oldest_pending_at); !counted) {
     return counted.error();
   }
-  auto failing = most_failing(db, tenant_id, since);
-  if (!failing) return failing.error();
-  overview.most_failing = std::move(*failing);
-  auto slow = slowest(db, tenant_id, since);
-  if (!slow) return slow.error();
-  overview.slowest = std::move(*slow);
+  auto ranks = rank_endpoints(db, tenant_id, since);
+  if (!ranks) return ranks.error();
+  std::vector<WebhookRank> failing;
+  for (const WebhookRank& rank : *ranks) {
+    if (rank.failed > 0) failing.push_back(rank);
+  }
+  overview.most_failing =
+      top(std::move(failing), [](const WebhookRank& a, const WebhookRank& b) { return a.failed > b.failed; });
+  overview.slowest = top(std::move(*ranks), [](const WebhookRank& a, const WebhookRank& b) {
+    return a.mean_duration_ms > b.mean_duration_ms;
+  });
   return overview;
 }
 
