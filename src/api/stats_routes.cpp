@@ -92,11 +92,12 @@ void add_stats_routes(Router& router, const std::shared_ptr<ApiContext>& context
   router.add("GET", "/v1/webhooks/{id}/stats",
              authenticated(store, with_id([context](const HttpRequest&, const std::string& id, const Caller& caller,
                                                     Respond respond) {
-               webhook_stats(*context, id, caller, std::move(respond));
-             })));
-  router.add("GET", "/v1/overview",
-             authenticated(store, [context](const HttpRequest& request, const Caller& caller, const PathParams&,
-                                            Respond respond) { overview(*context, request, caller, std::move(respond)); }));
+                             webhook_stats(*context, id, caller, std::move(respond));
+                           })));
+  router.add(
+      "GET", "/v1/overview",
+      authenticated(store, [context](const HttpRequest& request, const Caller& caller, const PathParams&,
+                                     Respond respond) { overview(*context, request, caller, std::move(respond)); }));
 }
 
 }  // namespace repute::api

@@ -64,16 +64,17 @@ void rotate_secret(const ApiContext& context, const HttpRequest& request, const 
   const core::Micros now = context.clock.now();
   auto rotated = std::make_shared<core::Webhook>();
   context.store.write(
-      [rotated, id, tenant = caller.tenant_id, secret, grace = rotation.grace_seconds, now](store::WriteTx& tx) -> core::Status {
+      [rotated, id, tenant = caller.tenant_id, secret, grace = rotation.grace_seconds,
+       now](store::WriteTx& tx) -> core::Status {
         auto found = tx.find_webhook(tenant, id);
         if (!found) return found.error();
         if (!*found) return core::not_found("no such webhook");
         *rotated = std::move(**found);
         // A subscription without a secret has nothing to keep signing with: the new secret starts alone.
         rotated->previous_secret = rotated->secret;
-        rotated->previous_secret_expires_at =
-            rotated->secret && grace > 0 ? std::optional<core::Micros>(now + grace * core::kMicrosPerSecond)
-                                         : std::nullopt;
+        rotated->previous_secret_expires_at = rotated->secret && grace > 0
+                                                  ? std::optional<core::Micros>(now + grace * core::kMicrosPerSecond)
+                                                  : std::nullopt;
         if (!rotated->previous_secret_expires_at) rotated->previous_secret.reset();
         rotated->secret = secret;
         rotated->updated_at = now;
@@ -153,13 +154,12 @@ void add_webhook_action_routes(Router& router, const std::shared_ptr<ApiContext>
   router.add("POST", "/v1/webhooks/{id}/rotate-secret",
              authenticated(store, with_id([context](const HttpRequest& request, const std::string& id,
                                                     const Caller& caller, Respond respond) {
-               rotate_secret(*context, request, id, caller, std::move(respond));
-             })));
+                             rotate_secret(*context, request, id, caller, std::move(respond));
+                           })));
   router.add("POST", "/v1/webhooks/{id}/test",
-             authenticated(store, with_id([context](const HttpRequest&, const std::string& id, const Caller& caller,
-                                                    Respond respond) {
-               send_test(*context, id, caller, std::move(respond));
-             })));
+             authenticated(
+                 store, with_id([context](const HttpRequest&, const std::string& id, const Caller& caller,
+                                          Respond respond) { send_test(*context, id, caller, std::move(respond)); })));
 }
 
 }  // namespace repute::api

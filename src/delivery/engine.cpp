@@ -163,9 +163,9 @@ void DeliveryEngine::perform(Actions& actions) {
     OutboundRequest request;
     request.method = "POST";
     request.url = std::move(send.url);
-    request.headers = sign_delivery(send.keys.at(send.at), send.delivery.id, send.at / core::kMicrosPerSecond,
-                                    send.delivery.body)
-                          .headers;
+    request.headers =
+        sign_delivery(send.keys.at(send.at), send.delivery.id, send.at / core::kMicrosPerSecond, send.delivery.body)
+            .headers;
     request.body = send.delivery.body;
     request.connect_timeout = options_.connect_timeout;
     request.timeout = options_.attempt_timeout;

@@ -36,8 +36,7 @@ std::string text(const json::value& value) { return std::string(value.as_string(
 std::string iso_now() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1'000'000;
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1'000'000;
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char buffer[64];
@@ -160,8 +159,8 @@ TEST_F(ConsoleApiTest, SettingASecretOutrightEndsTheGracePeriod) {
 
 TEST_F(ConsoleApiTest, RotationRefusesBadBodiesFieldByFieldAndOtherTenantsSubscriptions) {
   const std::string hook = subscribe("/x");
-  const Response bad = request("POST", "/v1/webhooks/" + hook + "/rotate-secret",
-                               R"({"secret":7,"grace_period":-1,"when":"now"})");
+  const Response bad =
+      request("POST", "/v1/webhooks/" + hook + "/rotate-secret", R"({"secret":7,"grace_period":-1,"when":"now"})");
   EXPECT_EQ(bad.status, 400);
   const json::object errors = bad.json().as_object();
   EXPECT_TRUE(errors.contains("secret"));

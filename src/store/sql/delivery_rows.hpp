@@ -23,8 +23,8 @@ Status update_delivery(Connection& db, const core::Delivery& delivery);
 Result<std::optional<core::Delivery>> find_delivery(Connection& db, const std::string& tenant_id,
                                                     const std::string& id);
 Result<Page<core::Delivery>> list_deliveries(Connection& db, const std::string& tenant_id,
-                                             const std::string& webhook_id,
-                                             const DeliveryFilter& filter, const PageRequest& page);
+                                             const std::string& webhook_id, const DeliveryFilter& filter,
+                                             const PageRequest& page);
 Result<std::vector<core::Delivery>> claim_due_deliveries(Connection& db, core::Micros now, core::Micros lease_until,
                                                          int limit, const std::vector<std::string>& skip_webhooks,
                                                          const std::string& node_id);

@@ -28,9 +28,9 @@ DeliveryTally read_tally(Statement& row, int first) {
 
 Result<DeliveryTally> webhook_tally(Connection& db, const std::string& tenant_id, const std::string& webhook_id,
                                     core::Micros since) {
-  auto statement = db.prepare(std::string("SELECT ") + kTallyColumns +
-                              " FROM deliveries WHERE webhook_id = ? AND seq >= " + kFirstSeqSince +
-                              " AND created_at >= ?");
+  auto statement =
+      db.prepare(std::string("SELECT ") + kTallyColumns +
+                 " FROM deliveries WHERE webhook_id = ? AND seq >= " + kFirstSeqSince + " AND created_at >= ?");
   if (!statement) return statement.error();
   statement->bind(1, webhook_id).bind(2, tenant_id).bind(3, since).bind(4, since);
   auto row = statement->step();
@@ -54,9 +54,11 @@ Status count_pending(Statement& statement, std::int64_t& count, std::optional<co
 Result<std::vector<WebhookRank>> rank_endpoints(Connection& db, const std::string& tenant_id, core::Micros since) {
   const std::string webhook = unindexed(db, "d.webhook_id");
   auto statement = db.prepare(
-      "SELECT " + webhook + " AS webhook, COUNT(*), SUM(CASE WHEN a.status_code BETWEEN 200 AND 299 THEN 0 ELSE 1 END), "
+      "SELECT " + webhook +
+      " AS webhook, COUNT(*), SUM(CASE WHEN a.status_code BETWEEN 200 AND 299 THEN 0 ELSE 1 END), "
       "CAST(AVG(a.duration_us) AS DOUBLE PRECISION) FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id "
-      "WHERE d.tenant_id = ? AND d.created_at >= ? GROUP BY " + webhook);
+      "WHERE d.tenant_id = ? AND d.created_at >= ? GROUP BY " +
+      webhook);
   if (!statement) return statement.error();
   statement->bind(1, tenant_id).bind(2, since);
   return collect_rows<WebhookRank>(*statement, [](Statement& row) {
