@@ -87,7 +87,7 @@ json::object delivery_json(const core::Delivery& delivery) {
 
 json::object attempt_json(const core::DeliveryAttempt& attempt) {
   json::object headers;
-  for (const auto& [name, value] : attempt.request_headers) headers[name] = value;
+  for (auto& [name, value] : core::parse_header_lines(attempt.request_headers)) headers[name] = std::move(value);
   return {
       {"attempted_at", core::format_time(attempt.attempted_at)},
       {"duration_ms", static_cast<double>(attempt.duration) / 1000.0},

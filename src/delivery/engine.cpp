@@ -170,7 +170,7 @@ void DeliveryEngine::perform(Actions& actions) {
     request.connect_timeout = options_.connect_timeout;
     request.timeout = options_.attempt_timeout;
     request.max_response_bytes = options_.max_response_bytes;
-    Headers sent = request.headers;  // kept in the attempt's record
+    std::string sent = core::header_lines(request.headers);  // kept in the attempt's record
     client_.send(std::move(request), [self = shared_from_this(), delivery = std::move(send.delivery), at = send.at,
                                       sent = std::move(sent)](OutboundResponse response) mutable {
       self->on_answer(std::move(delivery), at, std::move(sent), std::move(response));
@@ -211,7 +211,7 @@ void DeliveryEngine::perform(Actions& actions) {
   }
 }
 
-void DeliveryEngine::on_answer(core::Delivery delivery, core::Micros attempted_at, Headers sent,
+void DeliveryEngine::on_answer(core::Delivery delivery, core::Micros attempted_at, std::string sent,
                                OutboundResponse response) {
   Actions actions;
   std::string_view label;

@@ -90,8 +90,8 @@ class DeliveryEngine final : public store::DeliveryHandoff, public std::enable_s
   void start_queued(Actions& actions, core::Micros now);
   void perform(Actions& actions);
   void start_attempt(core::Delivery delivery, Target& target, Actions& actions, core::Micros now);
-  using Headers = std::vector<std::pair<std::string, std::string>>;
-  void on_answer(core::Delivery delivery, core::Micros attempted_at, Headers sent, OutboundResponse response);
+  // sent: the request's header fields (core::header_lines), for the attempt's record.
+  void on_answer(core::Delivery delivery, core::Micros attempted_at, std::string sent, OutboundResponse response);
   void on_claimed(ClaimedBatch& batch, int limit, const core::Status& status);
   void on_recorded(const std::vector<std::string>& ids, const std::vector<std::string>& gone,
                    const std::vector<std::string>& disabled, const core::Status& status);

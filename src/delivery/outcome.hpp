@@ -24,7 +24,7 @@ struct AttemptResult {
   std::optional<std::string> error;                                  // why the exchange did not complete
   std::string response_body;                                         // (the start of) the response body
   std::optional<std::string> retry_after;                            // the Retry-After header, if any
-  std::vector<std::pair<std::string, std::string>> request_headers;  // the header fields sent
+  std::string request_headers;             // the header fields sent, as core::header_lines() writes them
 };
 
 // How an attempt bears on its subscription's health.

@@ -227,33 +227,6 @@ Result<std::int64_t> requeue_failed_deliveries(Connection& db, const std::string
   return std::int64_t{db.changes()};
 }
 
-namespace {
-
-// Header fields as "name: value" lines; the fields this server sends never contain a line break.
-std::optional<std::string> join_headers(const std::vector<std::pair<std::string, std::string>>& headers) {
-  if (headers.empty()) return std::nullopt;
-  std::string joined;
-  for (const auto& [name, value] : headers) joined += name + ": " + value + "\n";
-  return joined;
-}
-
-std::vector<std::pair<std::string, std::string>> split_headers(const std::optional<std::string>& joined) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  if (!joined) return headers;
-  std::size_t start = 0;
-  while (start < joined->size()) {
-    std::size_t end = joined->find('\n', start);
-    if (end == std::string::npos) end = joined->size();
-    const std::string line = joined->substr(start, end - start);
-    const std::size_t colon = line.find(": ");
-    if (colon != std::string::npos) headers.emplace_back(line.substr(0, colon), line.substr(colon + 2));
-    start = end + 1;
-  }
-  return headers;
-}
-
-}  // namespace
-
 Status insert_attempt(Connection& db, const core::DeliveryAttempt& attempt) {
   auto statement = db.prepare(
       "INSERT INTO delivery_attempts(delivery_id, attempted_at, duration_us, status_code, error, response_excerpt, "
@@ -261,14 +234,18 @@ Status insert_attempt(Connection& db, const core::DeliveryAttempt& attempt) {
   if (!statement) return statement.error();
   std::optional<std::int64_t> status_code;
   if (attempt.status_code) status_code = *attempt.status_code;
-  return statement->bind(1, attempt.delivery_id)
+  statement->bind(1, attempt.delivery_id)
       .bind(2, attempt.attempted_at)
       .bind(3, attempt.duration)
       .bind(4, status_code)
       .bind(5, attempt.error)
-      .bind(6, attempt.response_excerpt)
-      .bind(7, join_headers(attempt.request_headers))
-      .run();
+      .bind(6, attempt.response_excerpt);
+  if (attempt.request_headers.empty()) {
+    statement->bind_null(7);
+  } else {
+    statement->bind(7, attempt.request_headers);
+  }
+  return statement->run();
 }
 
 Result<std::vector<core::DeliveryAttempt>> list_attempts(Connection& db, const std::string& delivery_id) {
@@ -285,7 +262,7 @@ Result<std::vector<core::DeliveryAttempt>> list_attempts(Connection& db, const s
     if (auto code = row.optional_integer(3)) attempt.status_code = static_cast<int>(*code);
     attempt.error = row.optional_text(4);
     attempt.response_excerpt = row.text(5);
-    attempt.request_headers = split_headers(row.optional_text(6));
+    attempt.request_headers = row.optional_text(6).value_or("");
     return attempt;
   });
 }
