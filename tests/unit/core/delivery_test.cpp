@@ -13,7 +13,8 @@ TEST(HeaderLines, RoundTripTheFieldsInOrder) {
                        {"webhook-signature", "v1,abc= v1,def="},
                        {"X-Empty", ""}};
   const std::string lines = header_lines(sent);
-  EXPECT_EQ(lines, "Content-Type: application/json\nwebhook-id: msg_1\nwebhook-signature: v1,abc= v1,def=\nX-Empty: \n");
+  EXPECT_EQ(lines,
+            "Content-Type: application/json\nwebhook-id: msg_1\nwebhook-signature: v1,abc= v1,def=\nX-Empty: \n");
   EXPECT_EQ(parse_header_lines(lines), sent);
 }
 
