@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages repute needs, skipping those already present.
 #   scripts/install-deps.sh build   compiler, libraries, ccache
-#   scripts/install-deps.sh test    build + what the test suite starts (node, npm, PostgreSQL 15)
+#   scripts/install-deps.sh test    build + what the test suite starts (node, npm, PostgreSQL 15, chromium)
 #   scripts/install-deps.sh bench   test + wrk and nginx
 set -euo pipefail
 profile=${1:-build}
@@ -12,9 +12,9 @@ packages=(build-essential cmake ninja-build ccache pkg-config
   libspdlog-dev libfmt-dev libcli11-dev)
 case "$profile" in
   build) ;;
-  test) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl postgresql-15) ;;
-  bench) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl postgresql-15 wrk nginx-light libbenchmark-dev
-    python3) ;;
+  test) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl postgresql-15 chromium) ;;
+  bench) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl postgresql-15 chromium wrk nginx-light
+    libbenchmark-dev python3) ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 # clang-14 for the fuzz targets; libtsan2 is g++ 12's ThreadSanitizer runtime (scripts/tsan.sh).

@@ -17,6 +17,9 @@ Handler make_api_handler(ApiContext context) {
   add_account_routes(*router, shared_context);
   add_reputation_routes(*router, shared_context);
   add_delivery_routes(*router, shared_context);
+  add_webhook_action_routes(*router, shared_context);
+  add_stats_routes(*router, shared_context);
+  add_console_routes(*router);
   return [router, shared_context](HttpRequest request, Respond respond) {
     router->dispatch(std::move(request), std::move(respond));
   };

@@ -1,8 +1,7 @@
 // The delivery log (DESIGN §2, ext): a subscription's deliveries, one delivery with every attempt, resending one
 // delivery, and re-queueing a subscription's failed deliveries since a time.
-#include <boost/json/parse.hpp>
-
 #include "api/json_body.hpp"
+#include "api/resource_json.hpp"
 #include "api/route_helpers.hpp"
 #include "api/routes.hpp"
 
@@ -11,67 +10,31 @@ namespace {
 
 namespace json = boost::json;
 
-json::value optional_time(const std::optional<core::Micros>& time) {
-  return time ? json::value(core::format_time(*time)) : json::value(nullptr);
-}
-
-json::value optional_text(const std::optional<std::string>& text) {
-  return text ? json::value(*text) : json::value(nullptr);
-}
-
-// The body as sent, as JSON when it is (always, for bodies this server made), else as text.
-json::value payload_json(const std::string& body) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
-  return ec ? json::value(body) : parsed;
-}
-
-json::object delivery_json(const core::Delivery& delivery) {
-  const bool pending = delivery.state == core::DeliveryState::kPending;
-  return {
-      {"id", delivery.id},
-      {"webhook", delivery.webhook_id},
-      {"event", delivery.event_id},
-      {"event_type", delivery.event_type},
-      {"state", core::to_string(delivery.state)},
-      {"attempt_count", delivery.attempts},
-      {"next_attempt_at", pending ? optional_time(delivery.next_attempt_at) : json::value(nullptr)},
-      {"last_status_code", delivery.last_status ? json::value(*delivery.last_status) : json::value(nullptr)},
-      {"last_error", optional_text(delivery.last_error)},
-      {"delivered_at", optional_time(delivery.delivered_at)},
-      {"created_at", core::format_time(delivery.created_at)},
-      {"updated_at", core::format_time(delivery.updated_at)},
-      {"payload", payload_json(delivery.body)},
-  };
-}
-
-json::object attempt_json(const core::DeliveryAttempt& attempt) {
-  return {
-      {"attempted_at", core::format_time(attempt.attempted_at)},
-      {"duration_ms", static_cast<double>(attempt.duration) / 1000.0},
-      {"status_code", attempt.status_code ? json::value(*attempt.status_code) : json::value(nullptr)},
-      {"error", optional_text(attempt.error)},
-      {"response", attempt.response_excerpt},
-  };
-}
-
 void list_deliveries(const ApiContext& context, const HttpRequest& request, const std::string& webhook_id,
                      const Caller& caller, Respond respond) {
-  std::optional<core::DeliveryState> state;
+  store::DeliveryFilter filter;
+  FieldErrors errors;
   if (const std::string* text = request.query_param("state")) {
-    state = core::parse_delivery_state(*text);
-    if (!state) {
-      return respond(field_errors_response(
-          {{"state", {"Select a valid choice. \"" + *text + "\" is not one of pending, delivered, failed."}}}));
+    filter.state = core::parse_delivery_state(*text);
+    if (!filter.state) {
+      errors["state"].push_back("Select a valid choice. \"" + *text + "\" is not one of pending, delivered, failed.");
     }
   }
+  for (const char* name : {"created_after", "created_before"}) {
+    const std::string* text = request.query_param(name);
+    if (!text) continue;
+    auto at = core::parse_time(*text);
+    if (!at) errors[name].push_back("Enter a valid ISO 8601 time, e.g. 2026-11-27T10:00:00Z.");
+    (std::string_view(name) == "created_after" ? filter.created_after : filter.created_before) = at;
+  }
+  if (!errors.empty()) return respond(field_errors_response(errors));
   auto webhook = context.store.find_webhook(caller.tenant_id, webhook_id);
   if (!webhook) return respond(error_response(webhook.error()));
   if (!*webhook) return respond(detail_response(404, "Not found."));
   respond_page(
       request, respond,
       [&](const store::PageRequest& page) {
-        return context.store.list_deliveries(caller.tenant_id, webhook_id, state, page);
+        return context.store.list_deliveries(caller.tenant_id, webhook_id, filter, page);
       },
       delivery_json);
 }

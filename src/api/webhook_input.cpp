@@ -150,7 +150,12 @@ void apply_webhook_changes(core::Webhook& webhook, const WebhookChanges& changes
   if (changes.events) webhook.events = *changes.events;
   if (changes.name) webhook.name = *changes.name;
   if (changes.url) webhook.url = *changes.url;
-  if (changes.secret) webhook.secret = *changes.secret;
+  if (changes.secret) {
+    // A secret set outright replaces the old one at once; only a rotation keeps the old one signing.
+    webhook.secret = *changes.secret;
+    webhook.previous_secret.reset();
+    webhook.previous_secret_expires_at.reset();
+  }
   if (changes.include_resource) webhook.include_resource = *changes.include_resource;
   if (changes.enabled && *changes.enabled != webhook.enabled) {
     webhook.enabled = *changes.enabled;
@@ -175,6 +180,9 @@ json::object webhook_json(const core::Webhook& webhook) {
       {"enabled", webhook.enabled},
       {"disabled_reason", optional_text(webhook.disabled_reason)},
       {"last_sent_at", webhook.last_sent_at ? json::value(core::format_time(*webhook.last_sent_at)) : json::value(nullptr)},
+      {"previous_secret_expires_at", webhook.previous_secret && webhook.previous_secret_expires_at
+                                         ? json::value(core::format_time(*webhook.previous_secret_expires_at))
+                                         : json::value(nullptr)},
       {"created_at", core::format_time(webhook.created_at)},
       {"updated_at", core::format_time(webhook.updated_at)},
   };

@@ -3,6 +3,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/time.hpp"
 
@@ -51,6 +54,15 @@ struct DeliveryAttempt {
   std::optional<int> status_code;
   std::optional<std::string> error;
   std::string response_excerpt;  // the first bytes of the answer (at most 1 KiB)
+  // The request's header fields as sent, signatures included, as header_lines() writes them (empty for attempts
+  // recorded before they were kept).
+  std::string request_headers;
 };
+
+// Header fields as "Name: value" lines, each ending in "\n" (the fields this server sends never hold a line break):
+// one string, made once per attempt and stored as it is.
+std::string header_lines(const std::vector<std::pair<std::string, std::string>>& headers);
+// The fields of header_lines() text, in order; lines without ": " are skipped.
+std::vector<std::pair<std::string, std::string>> parse_header_lines(std::string_view lines);
 
 }  // namespace repute::core

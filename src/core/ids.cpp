@@ -1,5 +1,7 @@
 #include "core/ids.hpp"
 
+#include "core/base64.hpp"
+
 #include <openssl/rand.h>
 
 #include <array>
@@ -62,6 +64,12 @@ std::string random_hex(std::size_t n) {
     out.push_back(kHex[b & 0xf]);
   }
   return out;
+}
+
+std::string new_webhook_secret() {
+  std::string bytes(24, '\0');
+  fill_random(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size());
+  return "whsec_" + base64_encode(bytes);
 }
 
 }  // namespace repute::core

@@ -14,4 +14,7 @@ bool is_uuid(std::string_view text);
 // n random bytes from the system CSPRNG, as lowercase hex (2n characters).
 std::string random_hex(std::size_t n);
 
+// A new signing secret in the Standard Webhooks form: "whsec_" and 24 random bytes in base64.
+std::string new_webhook_secret();
+
 }  // namespace repute::core

@@ -21,6 +21,9 @@ struct Webhook {
   std::string name;
   std::string url;
   std::optional<std::string> secret;
+  // After a rotation, the secret it replaced keeps signing beside the new one until previous_secret_expires_at.
+  std::optional<std::string> previous_secret;
+  std::optional<Micros> previous_secret_expires_at;
   bool include_resource = false;
   bool enabled = true;
   std::optional<std::string> disabled_reason;

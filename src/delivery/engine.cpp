@@ -154,7 +154,7 @@ void DeliveryEngine::start_attempt(core::Delivery delivery, Target& target, Acti
   ++target.in_flight;
   ++in_flight_;
   add_in_flight(1);
-  actions.sends.push_back({std::move(delivery), target.url, target.secret, now});
+  actions.sends.push_back({std::move(delivery), target.url, target.keys, now});
 }
 
 void DeliveryEngine::perform(Actions& actions) {
@@ -164,14 +164,16 @@ void DeliveryEngine::perform(Actions& actions) {
     request.method = "POST";
     request.url = std::move(send.url);
     request.headers =
-        sign_delivery(send.secret, send.delivery.id, send.at / core::kMicrosPerSecond, send.delivery.body).headers;
+        sign_delivery(send.keys.at(send.at), send.delivery.id, send.at / core::kMicrosPerSecond, send.delivery.body)
+            .headers;
     request.body = send.delivery.body;
     request.connect_timeout = options_.connect_timeout;
     request.timeout = options_.attempt_timeout;
     request.max_response_bytes = options_.max_response_bytes;
-    client_.send(std::move(request), [self = shared_from_this(), delivery = std::move(send.delivery),
-                                      at = send.at](OutboundResponse response) mutable {
-      self->on_answer(std::move(delivery), at, std::move(response));
+    std::string sent = core::header_lines(request.headers);  // kept in the attempt's record
+    client_.send(std::move(request), [self = shared_from_this(), delivery = std::move(send.delivery), at = send.at,
+                                      sent = std::move(sent)](OutboundResponse response) mutable {
+      self->on_answer(std::move(delivery), at, std::move(sent), std::move(response));
     });
   }
   if (actions.record) {
@@ -209,7 +211,8 @@ void DeliveryEngine::perform(Actions& actions) {
   }
 }
 
-void DeliveryEngine::on_answer(core::Delivery delivery, core::Micros attempted_at, OutboundResponse response) {
+void DeliveryEngine::on_answer(core::Delivery delivery, core::Micros attempted_at, std::string sent,
+                               OutboundResponse response) {
   Actions actions;
   std::string_view label;
   {
@@ -229,6 +232,7 @@ void DeliveryEngine::on_answer(core::Delivery delivery, core::Micros attempted_a
       result.status = response.status;
       result.error = std::move(response.error);
       result.response_body = std::move(response.body);
+      result.request_headers = std::move(sent);
       if (auto retry_after = response.header("Retry-After")) result.retry_after = std::string(*retry_after);
       Outcome outcome = rules_->decide(std::move(delivery), result, now);
       label = outcome.label;
@@ -270,8 +274,8 @@ void DeliveryEngine::on_claimed(ClaimedBatch& batch, int limit, const core::Stat
         for (const core::Webhook& webhook : batch.webhooks) {
           Target& target = targets_[webhook.id];
           target.url = webhook.url;
-          target.secret = webhook.secret;
-          addresses_[webhook.id] = {webhook.url, webhook.secret};
+          target.keys = SigningKeys::of(webhook);
+          addresses_[webhook.id] = {webhook.url, target.keys};
         }
       }
       const auto claimed = static_cast<int>(batch.deliveries.size());
@@ -371,7 +375,7 @@ void DeliveryEngine::adopt(std::vector<core::Delivery> deliveries, const std::ve
       }
       Target& into = targets_[delivery.webhook_id];
       into.url = address->second.url;
-      into.secret = address->second.secret;
+      into.keys = address->second.keys;
       ready_.insert(delivery.webhook_id);
       into.queued.push_back(std::move(delivery));
       ++queued_;

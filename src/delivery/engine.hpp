@@ -28,6 +28,7 @@
 #include "delivery/batch_work.hpp"
 #include "delivery/delivery.hpp"
 #include "delivery/outcome.hpp"
+#include "delivery/signing.hpp"
 
 namespace repute::delivery {
 
@@ -57,7 +58,7 @@ class DeliveryEngine final : public store::DeliveryHandoff, public std::enable_s
   // One subscription as the engine sees it.
   struct Target {
     std::string url;
-    std::optional<std::string> secret;
+    SigningKeys keys;
     int in_flight = 0;
     std::deque<core::Delivery> queued;  // claimed, waiting for the per-subscription or the global cap
     bool gone = false;                  // answered 410; its disabling is not committed yet
@@ -66,14 +67,14 @@ class DeliveryEngine final : public store::DeliveryHandoff, public std::enable_s
   // Where a subscription's deliveries go, as the last claim read it.
   struct Address {
     std::string url;
-    std::optional<std::string> secret;
+    SigningKeys keys;
   };
 
   // An attempt to start: the delivery, where it goes, and the attempt's time.
   struct Send {
     core::Delivery delivery;
     std::string url;
-    std::optional<std::string> secret;
+    SigningKeys keys;
     core::Micros at = 0;
   };
 
@@ -89,7 +90,8 @@ class DeliveryEngine final : public store::DeliveryHandoff, public std::enable_s
   void start_queued(Actions& actions, core::Micros now);
   void perform(Actions& actions);
   void start_attempt(core::Delivery delivery, Target& target, Actions& actions, core::Micros now);
-  void on_answer(core::Delivery delivery, core::Micros attempted_at, OutboundResponse response);
+  // sent: the request's header fields (core::header_lines), for the attempt's record.
+  void on_answer(core::Delivery delivery, core::Micros attempted_at, std::string sent, OutboundResponse response);
   void on_claimed(ClaimedBatch& batch, int limit, const core::Status& status);
   void on_recorded(const std::vector<std::string>& ids, const std::vector<std::string>& gone,
                    const std::vector<std::string>& disabled, const core::Status& status);

@@ -52,6 +52,7 @@ Outcome OutcomeRules::decide(core::Delivery delivery, const AttemptResult& resul
   attempt.status_code = result.status;
   attempt.error = result.error;
   attempt.response_excerpt = response_excerpt(result.response_body);
+  attempt.request_headers = result.request_headers;
 
   delivery.attempts += 1;
   delivery.last_status = result.status;

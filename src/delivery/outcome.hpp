@@ -18,12 +18,13 @@ inline constexpr std::size_t kResponseExcerptBytes = 1024;
 
 // What one attempt came to.
 struct AttemptResult {
-  core::Micros attempted_at = 0;           // when the request was sent
-  core::Micros duration = 0;               // how long it took
-  std::optional<int> status;               // the status code, when one arrived
-  std::optional<std::string> error;        // why the exchange did not complete
-  std::string response_body;               // (the start of) the response body
-  std::optional<std::string> retry_after;  // the Retry-After header, if any
+  core::Micros attempted_at = 0;                                     // when the request was sent
+  core::Micros duration = 0;                                         // how long it took
+  std::optional<int> status;                                         // the status code, when one arrived
+  std::optional<std::string> error;                                  // why the exchange did not complete
+  std::string response_body;                                         // (the start of) the response body
+  std::optional<std::string> retry_after;                            // the Retry-After header, if any
+  std::string request_headers;             // the header fields sent, as core::header_lines() writes them
 };
 
 // How an attempt bears on its subscription's health.

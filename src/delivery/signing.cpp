@@ -117,16 +117,26 @@ std::string standard_webhooks_signature(std::string_view secret, std::string_vie
 
 SignedHeaders sign_delivery(const std::optional<std::string>& secret, std::string_view webhook_id,
                             std::int64_t timestamp_seconds, std::string_view body) {
+  return sign_delivery(secret ? std::vector<std::string>{*secret} : std::vector<std::string>{}, webhook_id,
+                       timestamp_seconds, body);
+}
+
+SignedHeaders sign_delivery(const std::vector<std::string>& secrets, std::string_view webhook_id,
+                            std::int64_t timestamp_seconds, std::string_view body) {
   SignedHeaders signed_headers;
   auto& headers = signed_headers.headers;
-  headers.reserve(secret ? 5 : 3);
+  headers.reserve(secrets.empty() ? 3 : 5);
   headers.emplace_back("Content-Type", "application/json");
   headers.emplace_back("webhook-id", std::string(webhook_id));
   headers.emplace_back("webhook-timestamp", std::to_string(timestamp_seconds));
-  if (secret) {
-    headers.emplace_back("X-Argyle-Signature", argyle_signature(*secret, body));
-    headers.emplace_back("webhook-signature",
-                         standard_webhooks_signature(*secret, webhook_id, timestamp_seconds, body));
+  if (!secrets.empty()) {
+    headers.emplace_back("X-Argyle-Signature", argyle_signature(secrets.front(), body));
+    std::string signatures;
+    for (const std::string& secret : secrets) {
+      if (!signatures.empty()) signatures += ' ';
+      signatures += standard_webhooks_signature(secret, webhook_id, timestamp_seconds, body);
+    }
+    headers.emplace_back("webhook-signature", std::move(signatures));
   }
   return signed_headers;
 }

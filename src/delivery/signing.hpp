@@ -8,6 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/time.hpp"
+#include "core/webhook.hpp"
+
 namespace repute::delivery {
 
 // The X-Argyle-Signature value: lowercase hex HMAC-SHA512 of the raw body, keyed with the secret's bytes as given.
@@ -28,5 +31,29 @@ struct SignedHeaders {
 // secret. The same webhook_id on every attempt lets receivers deduplicate.
 SignedHeaders sign_delivery(const std::optional<std::string>& secret, std::string_view webhook_id,
                             std::int64_t timestamp_seconds, std::string_view body);
+
+// As above with every secret that signs now (the current one first): X-Argyle-Signature with the first, and one
+// space-separated "v1,..." in webhook-signature per secret, as Standard Webhooks allows during a rotation.
+SignedHeaders sign_delivery(const std::vector<std::string>& secrets, std::string_view webhook_id,
+                            std::int64_t timestamp_seconds, std::string_view body);
+
+// A subscription's secrets as the delivery engine keeps them: the current one, and the one a rotation replaced
+// with the time it stops signing.
+struct SigningKeys {
+  std::optional<std::string> secret;
+  std::optional<std::string> previous;
+  std::optional<core::Micros> previous_until;
+
+  static SigningKeys of(const core::Webhook& webhook) {
+    return {webhook.secret, webhook.previous_secret, webhook.previous_secret_expires_at};
+  }
+  // The secrets that sign an attempt made at `at`.
+  std::vector<std::string> at(core::Micros when) const {
+    std::vector<std::string> secrets;
+    if (secret) secrets.push_back(*secret);
+    if (secret && previous && previous_until && when < *previous_until) secrets.push_back(*previous);
+    return secrets;
+  }
+};
 
 }  // namespace repute::delivery

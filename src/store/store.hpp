@@ -58,6 +58,58 @@ struct ReputationFilter {
   std::optional<std::string> user_id;
 };
 
+// Filters of a subscription's delivery log.
+struct DeliveryFilter {
+  std::optional<core::DeliveryState> state;
+  std::optional<core::Micros> created_after;   // made at or after
+  std::optional<core::Micros> created_before;  // made strictly before
+};
+
+// Filters of the events list.
+struct EventFilter {
+  std::optional<std::string> type;
+  std::optional<std::string> account_id;
+};
+
+// What became of the deliveries made in a span of time.
+struct DeliveryTally {
+  std::int64_t total = 0;
+  std::int64_t delivered = 0;
+  std::int64_t failed = 0;   // given up, or pending after at least one failed attempt
+  std::int64_t waiting = 0;  // pending, not yet tried
+};
+
+// One subscription's health: its deliveries of the last hour and day, and its backlog.
+struct WebhookStats {
+  DeliveryTally last_hour;
+  DeliveryTally last_day;
+  std::int64_t pending = 0;
+  std::optional<core::Micros> oldest_pending_at;
+};
+
+// Deliveries made in one minute (minute: its start, in microseconds since the epoch).
+struct MinuteTally {
+  core::Micros minute = 0;
+  DeliveryTally tally;
+};
+
+// One subscription in a ranking of the overview: its attempts at the deliveries of the span.
+struct WebhookRank {
+  std::string webhook_id;
+  std::int64_t attempts = 0;
+  std::int64_t failed = 0;  // attempts without a 2xx
+  double mean_duration_ms = 0;
+};
+
+// A tenant's deliveries since a time: per minute, the queue, and the endpoints that fail most and answer slowest.
+struct DeliveryOverview {
+  std::vector<MinuteTally> minutes;  // oldest first; minutes without deliveries are absent
+  std::int64_t pending = 0;
+  std::optional<core::Micros> oldest_pending_at;
+  std::vector<WebhookRank> most_failing;  // at most 5 with failed attempts, most failures first
+  std::vector<WebhookRank> slowest;       // at most 5, slowest mean attempt first
+};
+
 // The operations one unit of work may perform inside its transaction.
 class WriteTx {
  public:
@@ -187,15 +239,23 @@ class Store {
                                                           const PageRequest& page) = 0;
 
   virtual Result<std::optional<core::Event>> find_event(const std::string& tenant_id, const std::string& id) = 0;
-  virtual Result<Page<core::Event>> list_events(const std::string& tenant_id, const PageRequest& page) = 0;
+  virtual Result<Page<core::Event>> list_events(const std::string& tenant_id, const EventFilter& filter,
+                                                const PageRequest& page) = 0;
   virtual Result<DeliveryCounts> count_deliveries(const std::string& event_id) = 0;
+  // One delivery per subscription the event fanned out to, oldest first.
+  virtual Result<std::vector<core::Delivery>> list_event_deliveries(const std::string& tenant_id,
+                                                                    const std::string& event_id) = 0;
 
   virtual Result<std::optional<core::Delivery>> find_delivery(const std::string& tenant_id, const std::string& id) = 0;
-  // A subscription's deliveries, optionally only those in one state.
+  // A subscription's deliveries, optionally only those in one state or made in a span of time.
   virtual Result<Page<core::Delivery>> list_deliveries(const std::string& tenant_id, const std::string& webhook_id,
-                                                       const std::optional<core::DeliveryState>& state,
-                                                       const PageRequest& page) = 0;
+                                                       const DeliveryFilter& filter, const PageRequest& page) = 0;
   virtual Result<std::vector<core::DeliveryAttempt>> list_attempts(const std::string& delivery_id) = 0;
+  // A subscription's deliveries made in the hour and the day before now, and its pending backlog.
+  virtual Result<WebhookStats> webhook_stats(const std::string& tenant_id, const std::string& webhook_id,
+                                             core::Micros now) = 0;
+  // The tenant's deliveries made since `since`, minute by minute, with its queue and its worst endpoints.
+  virtual Result<DeliveryOverview> delivery_overview(const std::string& tenant_id, core::Micros since) = 0;
 
   // The earliest scheduled scan, if any: the scheduler sleeps until then.
   virtual Result<std::optional<core::Micros>> next_scan_due() = 0;

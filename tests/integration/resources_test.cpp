@@ -383,7 +383,11 @@ TEST_F(ResourcesTest, EventsHaveTheirDataAndDeliveryCounts) {
   EXPECT_TRUE(is_timestamp(event.at("created_at")));
   EXPECT_EQ(event.at("data"), (json::object{{"account", account}, {"user", user}, {"reputation", reputation}}));
   EXPECT_EQ(event.at("deliveries"), parse(R"({"pending": 0, "delivered": 0, "failed": 0})")) << "no subscriptions";
-  EXPECT_EQ(get("/v1/events/" + text(event.at("id"))).json(), event);
+  // One event is the list's item with the delivery it made for each subscription (none here).
+  json::object one = get("/v1/events/" + text(event.at("id"))).json().as_object();
+  EXPECT_EQ(one.at("subscriptions"), json::array{});
+  one.erase("subscriptions");
+  EXPECT_EQ(one, event);
   EXPECT_EQ(get("/v1/events/00000000-0000-4000-8000-000000000000").status, 404);
 }
 

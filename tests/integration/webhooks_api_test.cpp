@@ -114,8 +114,9 @@ TEST_F(WebhooksApiTest, CreateAnswers201WithEveryField) {
 
   std::set<std::string> keys;
   for (const auto& item : created) keys.insert(std::string(item.key()));
-  EXPECT_EQ(keys, (std::set<std::string>{"id", "events", "name", "url", "secret", "config", "enabled",
-                                         "disabled_reason", "last_sent_at", "created_at", "updated_at"}));
+  EXPECT_EQ(keys,
+            (std::set<std::string>{"id", "events", "name", "url", "secret", "config", "enabled", "disabled_reason",
+                                   "last_sent_at", "previous_secret_expires_at", "created_at", "updated_at"}));
   EXPECT_TRUE(std::regex_match(text(created.at("id")), kUuid)) << created.at("id");
   EXPECT_EQ(created.at("events"), parse(R"(["reputations.added", "reputations.updated"])"));
   EXPECT_EQ(created.at("name"), "Reputation feed");

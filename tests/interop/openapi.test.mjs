@@ -729,6 +729,75 @@ const CASES = [
   { name: 'recover with a bad time', operation: 'POST /v1/webhooks/{id}/recover',
     path: (state) => `/v1/webhooks/${state.deliveryHook.id}/recover`, json: { since: 'yesterday' },
     status: 400, check: (res) => assert.deepEqual(fieldsOf(res), ['since']) },
+  { name: 'deliveries made in a span of time', operation: 'GET /v1/webhooks/{id}/deliveries',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/deliveries?created_after=2026-01-01T00:00:00Z` +
+      '&created_before=2100-01-01T00:00:00Z', status: 200, check: (res) => assert.equal(res.json.results.length, 1) },
+  { name: 'deliveries after a bad time', operation: 'GET /v1/webhooks/{id}/deliveries',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/deliveries?created_before=soon`, status: 400,
+    check: (res) => assert.deepEqual(fieldsOf(res), ['created_before']) },
+  { name: 'an attempt records the headers it sent', operation: 'GET /v1/deliveries/{id}',
+    path: (state) => `/v1/deliveries/${state.delivery.id}`, status: 200,
+    check: (res, state) => {
+      const sent = res.json.attempts[0].request_headers;
+      assert.equal(sent['webhook-id'], state.delivery.id);
+      assert.match(sent['webhook-signature'], /^v1,/);
+    } },
+
+  // --- Console calls: rotation, test events, statistics --------------------------------------
+  { name: 'rotate a secret with a grace period', operation: 'POST /v1/webhooks/{id}/rotate-secret',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/rotate-secret`, json: { grace_period: 60 }, status: 200,
+    check: (res, state) => {
+      assert.notEqual(res.json.secret, state.deliveryHook.secret);
+      assert.match(res.json.secret, /^whsec_/);
+      assert.ok(res.json.previous_secret_expires_at);
+    } },
+  { name: 'rotate to a chosen secret', operation: 'POST /v1/webhooks/{id}/rotate-secret',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/rotate-secret`,
+    json: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }, status: 200,
+    check: (res) => assert.equal(res.json.secret, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw') },
+  { name: 'a rotation with bad fields', operation: 'POST /v1/webhooks/{id}/rotate-secret',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/rotate-secret`,
+    json: { secret: '', grace_period: 1.5, extra: true }, status: 400,
+    check: (res) => assert.deepEqual(fieldsOf(res), ['extra', 'grace_period', 'secret']) },
+  { name: "rotating another tenant's secret", operation: 'POST /v1/webhooks/{id}/rotate-secret',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/rotate-secret`, json: {},
+    auth: (state) => state.otherTenant.authorization, status: 404 },
+  { name: 'send a test event', operation: 'POST /v1/webhooks/{id}/test',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/test`, status: 202,
+    check: (res, state) => {
+      assert.equal(res.json.webhook, state.deliveryHook.id);
+      assert.equal(res.json.state, 'pending');
+    } },
+  { name: "a test event to another tenant's subscription", operation: 'POST /v1/webhooks/{id}/test',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/test`, auth: (state) => state.otherTenant.authorization,
+    status: 404 },
+  { name: 'a test event to a disabled subscription', operation: 'POST /v1/webhooks/{id}/test',
+    setup: async ({ server, state }) => {
+      const hook = await server.request('POST', '/v1/webhooks', {
+        json: { events: ['reputations.updated'], name: 'interop: disabled', url: HOOK_URL },
+      });
+      state.disabledHook = hook.json;
+      await server.request('PATCH', `/v1/webhooks/${hook.json.id}`, { json: { enabled: false } });
+    },
+    path: (state) => `/v1/webhooks/${state.disabledHook.id}/test`, status: 409 },
+  { name: "a subscription's stats", operation: 'GET /v1/webhooks/{id}/stats',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/stats`, status: 200,
+    check: (res) => {
+      assert.ok(res.json.last_hour.total >= 2, 'the pushed event and the test');
+      assert.ok(res.json.pending >= 1);
+    } },
+  { name: "another tenant's stats", operation: 'GET /v1/webhooks/{id}/stats',
+    path: (state) => `/v1/webhooks/${state.deliveryHook.id}/stats`, auth: (state) => state.otherTenant.authorization,
+    status: 404 },
+  { name: 'the overview', operation: 'GET /v1/overview', path: '/v1/overview?minutes=30', status: 200,
+    check: (res) => assert.ok(res.json.minutes.length >= 1) },
+  { name: 'an overview of too many minutes', operation: 'GET /v1/overview', path: '/v1/overview?minutes=100000',
+    status: 400, check: (res) => assert.deepEqual(fieldsOf(res), ['minutes']) },
+  { name: 'the overview without credentials', operation: 'GET /v1/overview', auth: false, status: 401 },
+  { name: 'events of one type', operation: 'GET /v1/events', path: '/v1/events?type=reputations.updated', status: 200,
+    check: (res) => assert.ok(res.json.results.every((event) => event.event === 'reputations.updated')) },
+  { name: 'events of an unknown type', operation: 'GET /v1/events', path: '/v1/events?type=nope', status: 400,
+    check: (res) => assert.deepEqual(fieldsOf(res), ['type']) },
 
   // --- Deleting users and accounts -----------------------------------------------------------
   { name: 'delete an account', operation: 'DELETE /v1/accounts/{id}', path: (state) => `/v1/accounts/${state.account.id}`,

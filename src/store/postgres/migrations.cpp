@@ -3,6 +3,7 @@
 #include <array>
 
 #include "store/sql/migrate.hpp"
+#include "store/sql/shared_migrations.hpp"
 
 namespace repute::store::postgres {
 namespace {
@@ -153,6 +154,7 @@ ALTER TABLE accounts SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacu
   autovacuum_vacuum_cost_delay = 0);
 ALTER TABLE delivery_attempts SET (autovacuum_vacuum_scale_factor = 0.05, autovacuum_vacuum_cost_delay = 0);
 )sql"},
+    Migration{4, sql::kMigration4},
 };
 
 // Any fixed number will do: every repute node on the database takes the same lock.

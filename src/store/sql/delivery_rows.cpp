@@ -65,8 +65,12 @@ Result<std::optional<core::Event>> find_event(Connection& db, const std::string&
   return first_row<core::Event>(*statement, read_event);
 }
 
-Result<Page<core::Event>> list_events(Connection& db, const std::string& tenant_id, const PageRequest& page) {
-  return list_page<core::Event>(db, "events", kEventSelect, {{"tenant_id", tenant_id}}, page, read_event);
+Result<Page<core::Event>> list_events(Connection& db, const std::string& tenant_id, const EventFilter& filter,
+                                      const PageRequest& page) {
+  Filters filters{{"tenant_id", tenant_id}};
+  if (filter.type) filters.emplace_back("type", *filter.type);
+  if (filter.account_id) filters.emplace_back("account_id", *filter.account_id);
+  return list_page<core::Event>(db, "events", kEventSelect, filters, page, read_event);
 }
 
 Result<DeliveryCounts> count_deliveries(Connection& db, const std::string& event_id) {
@@ -145,11 +149,21 @@ Result<std::optional<core::Delivery>> find_delivery(Connection& db, const std::s
   return first_row<core::Delivery>(*statement, read_delivery);
 }
 
+Result<std::vector<core::Delivery>> list_event_deliveries(Connection& db, const std::string& tenant_id,
+                                                          const std::string& event_id) {
+  auto statement = db.prepare(std::string(kDeliverySelect) + " WHERE event_id = ? AND tenant_id = ? ORDER BY seq");
+  if (!statement) return statement.error();
+  statement->bind(1, event_id).bind(2, tenant_id);
+  return collect_rows<core::Delivery>(*statement, read_delivery);
+}
+
 Result<Page<core::Delivery>> list_deliveries(Connection& db, const std::string& tenant_id,
                                              const std::string& webhook_id,
-                                             const std::optional<core::DeliveryState>& state, const PageRequest& page) {
+                                             const DeliveryFilter& filter, const PageRequest& page) {
   Filters filters = {{"webhook_id", webhook_id}, {"tenant_id", tenant_id}};
-  if (state) filters.emplace_back("state", core::to_string(*state));
+  if (filter.state) filters.emplace_back("state", std::string(core::to_string(*filter.state)));
+  if (filter.created_after) filters.emplace_back("created_at >=", *filter.created_after);
+  if (filter.created_before) filters.emplace_back("created_at <", *filter.created_before);
   return list_page<core::Delivery>(db, "deliveries", kDeliverySelect, filters, page, read_delivery);
 }
 
@@ -215,24 +229,29 @@ Result<std::int64_t> requeue_failed_deliveries(Connection& db, const std::string
 
 Status insert_attempt(Connection& db, const core::DeliveryAttempt& attempt) {
   auto statement = db.prepare(
-      "INSERT INTO delivery_attempts(delivery_id, attempted_at, duration_us, status_code, error, response_excerpt) "
-      "VALUES (?, ?, ?, ?, ?, ?)");
+      "INSERT INTO delivery_attempts(delivery_id, attempted_at, duration_us, status_code, error, response_excerpt, "
+      "request_headers) VALUES (?, ?, ?, ?, ?, ?, ?)");
   if (!statement) return statement.error();
   std::optional<std::int64_t> status_code;
   if (attempt.status_code) status_code = *attempt.status_code;
-  return statement->bind(1, attempt.delivery_id)
+  statement->bind(1, attempt.delivery_id)
       .bind(2, attempt.attempted_at)
       .bind(3, attempt.duration)
       .bind(4, status_code)
       .bind(5, attempt.error)
-      .bind(6, attempt.response_excerpt)
-      .run();
+      .bind(6, attempt.response_excerpt);
+  if (attempt.request_headers.empty()) {
+    statement->bind_null(7);
+  } else {
+    statement->bind(7, attempt.request_headers);
+  }
+  return statement->run();
 }
 
 Result<std::vector<core::DeliveryAttempt>> list_attempts(Connection& db, const std::string& delivery_id) {
   auto statement = db.prepare(
-      "SELECT delivery_id, attempted_at, duration_us, status_code, error, response_excerpt FROM delivery_attempts "
-      "WHERE delivery_id = ? ORDER BY seq");
+      "SELECT delivery_id, attempted_at, duration_us, status_code, error, response_excerpt, request_headers "
+      "FROM delivery_attempts WHERE delivery_id = ? ORDER BY seq");
   if (!statement) return statement.error();
   statement->bind(1, delivery_id);
   return collect_rows<core::DeliveryAttempt>(*statement, [](Statement& row) {
@@ -243,6 +262,7 @@ Result<std::vector<core::DeliveryAttempt>> list_attempts(Connection& db, const s
     if (auto code = row.optional_integer(3)) attempt.status_code = static_cast<int>(*code);
     attempt.error = row.optional_text(4);
     attempt.response_excerpt = row.text(5);
+    attempt.request_headers = row.optional_text(6).value_or("");
     return attempt;
   });
 }

@@ -11,7 +11,10 @@ namespace repute::store::sql {
 
 Status insert_event(Connection& db, const core::Event& event);
 Result<std::optional<core::Event>> find_event(Connection& db, const std::string& tenant_id, const std::string& id);
-Result<Page<core::Event>> list_events(Connection& db, const std::string& tenant_id, const PageRequest& page);
+Result<Page<core::Event>> list_events(Connection& db, const std::string& tenant_id, const EventFilter& filter,
+                                      const PageRequest& page);
+Result<std::vector<core::Delivery>> list_event_deliveries(Connection& db, const std::string& tenant_id,
+                                                          const std::string& event_id);
 Result<DeliveryCounts> count_deliveries(Connection& db, const std::string& event_id);
 
 // Stores the delivery (leased to leased_by, when given) and sets its seq.
@@ -20,8 +23,8 @@ Status update_delivery(Connection& db, const core::Delivery& delivery);
 Result<std::optional<core::Delivery>> find_delivery(Connection& db, const std::string& tenant_id,
                                                     const std::string& id);
 Result<Page<core::Delivery>> list_deliveries(Connection& db, const std::string& tenant_id,
-                                             const std::string& webhook_id,
-                                             const std::optional<core::DeliveryState>& state, const PageRequest& page);
+                                             const std::string& webhook_id, const DeliveryFilter& filter,
+                                             const PageRequest& page);
 Result<std::vector<core::Delivery>> claim_due_deliveries(Connection& db, core::Micros now, core::Micros lease_until,
                                                          int limit, const std::vector<std::string>& skip_webhooks,
                                                          const std::string& node_id);

@@ -8,12 +8,17 @@ namespace {
 
 std::string where_clause(const Filters& filters) {
   std::string sql;
-  for (std::size_t i = 0; i < filters.size(); ++i) sql += (i ? " AND " : " WHERE ") + filters[i].first + " = ?";
+  for (std::size_t i = 0; i < filters.size(); ++i) {
+    const bool compares = filters[i].first.find(' ') != std::string::npos;
+    sql += (i ? " AND " : " WHERE ") + filters[i].first + (compares ? " ?" : " = ?");
+  }
   return sql;
 }
 
 void bind_filters(Statement& statement, const Filters& filters) {
-  for (std::size_t i = 0; i < filters.size(); ++i) statement.bind(static_cast<int>(i + 1), filters[i].second);
+  for (std::size_t i = 0; i < filters.size(); ++i) {
+    std::visit([&](const auto& value) { statement.bind(static_cast<int>(i + 1), value); }, filters[i].second);
+  }
 }
 
 // True when a row of the list lies strictly beyond position in the given direction.

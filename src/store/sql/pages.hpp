@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "store/sql/connection.hpp"
@@ -11,8 +12,10 @@
 
 namespace repute::store::sql {
 
-// column = value conditions that select a list's rows (tenant, owner...).
-using Filters = std::vector<std::pair<std::string, std::string>>;
+// Conditions that select a list's rows: "column" = value (tenant, owner...), or a column with its own comparison
+// ("created_at >=") against the value.
+using FilterValue = std::variant<std::string, std::int64_t>;
+using Filters = std::vector<std::pair<std::string, FilterValue>>;
 
 namespace detail {
 // The rows' positions of one fetched page, and whether rows lie beyond it.

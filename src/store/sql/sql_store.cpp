@@ -2,6 +2,7 @@
 
 #include "store/sql/delivery_rows.hpp"
 #include "store/sql/resource_rows.hpp"
+#include "store/sql/stats_rows.hpp"
 #include "store/sql/tenant_rows.hpp"
 #include "store/sql/webhook_rows.hpp"
 
@@ -57,8 +58,14 @@ Result<std::optional<core::Event>> SqlStore::find_event(const std::string& tenan
   return readers_->with_reader([&](Connection& db) { return sql::find_event(db, tenant_id, id); });
 }
 
-Result<Page<core::Event>> SqlStore::list_events(const std::string& tenant_id, const PageRequest& page) {
-  return readers_->with_reader([&](Connection& db) { return sql::list_events(db, tenant_id, page); });
+Result<Page<core::Event>> SqlStore::list_events(const std::string& tenant_id, const EventFilter& filter,
+                                                const PageRequest& page) {
+  return readers_->with_reader([&](Connection& db) { return sql::list_events(db, tenant_id, filter, page); });
+}
+
+Result<std::vector<core::Delivery>> SqlStore::list_event_deliveries(const std::string& tenant_id,
+                                                                    const std::string& event_id) {
+  return readers_->with_reader([&](Connection& db) { return sql::list_event_deliveries(db, tenant_id, event_id); });
 }
 
 Result<DeliveryCounts> SqlStore::count_deliveries(const std::string& event_id) {
@@ -69,12 +76,23 @@ Result<std::optional<core::Delivery>> SqlStore::find_delivery(const std::string&
   return readers_->with_reader([&](Connection& db) { return sql::find_delivery(db, tenant_id, id); });
 }
 
-Result<Page<core::Delivery>> SqlStore::list_deliveries(const std::string& tenant_id, const std::string& webhook_id, const std::optional<core::DeliveryState>& state, const PageRequest& page) {
-  return readers_->with_reader([&](Connection& db) { return sql::list_deliveries(db, tenant_id, webhook_id, state, page); });
+Result<Page<core::Delivery>> SqlStore::list_deliveries(const std::string& tenant_id, const std::string& webhook_id,
+                                                       const DeliveryFilter& filter, const PageRequest& page) {
+  return readers_->with_reader(
+      [&](Connection& db) { return sql::list_deliveries(db, tenant_id, webhook_id, filter, page); });
 }
 
 Result<std::vector<core::DeliveryAttempt>> SqlStore::list_attempts(const std::string& delivery_id) {
   return readers_->with_reader([&](Connection& db) { return sql::list_attempts(db, delivery_id); });
+}
+
+Result<WebhookStats> SqlStore::webhook_stats(const std::string& tenant_id, const std::string& webhook_id,
+                                             core::Micros now) {
+  return readers_->with_reader([&](Connection& db) { return sql::webhook_stats(db, tenant_id, webhook_id, now); });
+}
+
+Result<DeliveryOverview> SqlStore::delivery_overview(const std::string& tenant_id, core::Micros since) {
+  return readers_->with_reader([&](Connection& db) { return sql::delivery_overview(db, tenant_id, since); });
 }
 
 Result<std::optional<core::Micros>> SqlStore::next_scan_due() {

@@ -34,13 +34,18 @@ class SqlStore : public Store {
   Result<Page<core::Reputation>> list_reputations(const std::string& tenant_id, const ReputationFilter& filter,
                                                   const PageRequest& page) override;
   Result<std::optional<core::Event>> find_event(const std::string& tenant_id, const std::string& id) override;
-  Result<Page<core::Event>> list_events(const std::string& tenant_id, const PageRequest& page) override;
+  Result<Page<core::Event>> list_events(const std::string& tenant_id, const EventFilter& filter,
+                                        const PageRequest& page) override;
   Result<DeliveryCounts> count_deliveries(const std::string& event_id) override;
+  Result<std::vector<core::Delivery>> list_event_deliveries(const std::string& tenant_id,
+                                                            const std::string& event_id) override;
   Result<std::optional<core::Delivery>> find_delivery(const std::string& tenant_id, const std::string& id) override;
   Result<Page<core::Delivery>> list_deliveries(const std::string& tenant_id, const std::string& webhook_id,
-                                               const std::optional<core::DeliveryState>& state,
-                                               const PageRequest& page) override;
+                                               const DeliveryFilter& filter, const PageRequest& page) override;
   Result<std::vector<core::DeliveryAttempt>> list_attempts(const std::string& delivery_id) override;
+  Result<WebhookStats> webhook_stats(const std::string& tenant_id, const std::string& webhook_id,
+                                     core::Micros now) override;
+  Result<DeliveryOverview> delivery_overview(const std::string& tenant_id, core::Micros since) override;
   Result<std::optional<core::Micros>> next_scan_due() override;
   Result<std::optional<core::Micros>> next_delivery_due() override;
 

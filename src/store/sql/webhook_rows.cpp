@@ -7,7 +7,7 @@ namespace {
 
 constexpr const char* kSelect =
     "SELECT seq, id, tenant_id, events, name, url, secret, include_resource, enabled, disabled_reason, "
-    "last_sent_at, created_at, updated_at, failing_since FROM webhooks";
+    "last_sent_at, created_at, updated_at, failing_since, previous_secret, previous_secret_expires_at FROM webhooks";
 
 // Event names never contain a comma, so a comma-joined list is a faithful encoding.
 std::string join_events(const std::vector<std::string>& events) {
@@ -43,6 +43,8 @@ core::Webhook read_webhook(Statement& row) {
   webhook.created_at = row.integer(11);
   webhook.updated_at = row.integer(12);
   webhook.failing_since = row.optional_integer(13);
+  webhook.previous_secret = row.optional_text(14);
+  webhook.previous_secret_expires_at = row.optional_integer(15);
   return webhook;
 }
 
@@ -58,7 +60,9 @@ Statement& bind_fields(Statement& statement, const core::Webhook& webhook) {
       .bind(9, webhook.updated_at)
       .bind(10, webhook.id)
       .bind(11, webhook.tenant_id)
-      .bind(12, webhook.failing_since);
+      .bind(12, webhook.failing_since)
+      .bind(13, webhook.previous_secret)
+      .bind(14, webhook.previous_secret_expires_at);
 }
 
 }  // namespace
@@ -81,15 +85,17 @@ Result<Page<core::Webhook>> list_webhooks(Connection& db, const std::string& ten
 Status insert_webhook(Connection& db, const core::Webhook& webhook) {
   auto statement = db.prepare(
       "INSERT INTO webhooks(events, name, url, secret, include_resource, enabled, disabled_reason, last_sent_at, "
-      "updated_at, id, tenant_id, failing_since, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "updated_at, id, tenant_id, failing_since, previous_secret, previous_secret_expires_at, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!statement) return statement.error();
-  return bind_fields(*statement, webhook).bind(13, webhook.created_at).run();
+  return bind_fields(*statement, webhook).bind(15, webhook.created_at).run();
 }
 
 Status update_webhook(Connection& db, const core::Webhook& webhook) {
   auto statement = db.prepare(
       "UPDATE webhooks SET events = ?1, name = ?2, url = ?3, secret = ?4, include_resource = ?5, enabled = ?6, "
-      "disabled_reason = ?7, last_sent_at = ?8, updated_at = ?9, failing_since = ?12 WHERE id = ?10 AND tenant_id = ?11");
+      "disabled_reason = ?7, last_sent_at = ?8, updated_at = ?9, failing_since = ?12, previous_secret = ?13, "
+      "previous_secret_expires_at = ?14 WHERE id = ?10 AND tenant_id = ?11");
   if (!statement) return statement.error();
   return bind_fields(*statement, webhook).run();
 }

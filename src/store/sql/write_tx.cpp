@@ -48,6 +48,7 @@ Status SqlWriteTx::update_webhook(const core::Webhook& webhook) {
     auto before = sql::find_webhook_by_id(db_, webhook.id);
     if (!before) return before.error();
     changed_webhooks = !*before || (*before)->url != webhook.url || (*before)->secret != webhook.secret ||
+                       (*before)->previous_secret != webhook.previous_secret ||
                        (*before)->enabled != webhook.enabled;
   }
   return sql::update_webhook(db_, webhook);

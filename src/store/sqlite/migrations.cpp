@@ -3,6 +3,7 @@
 #include <array>
 
 #include "store/sql/migrate.hpp"
+#include "store/sql/shared_migrations.hpp"
 
 namespace repute::store::sqlite {
 namespace {
@@ -145,6 +146,7 @@ CREATE INDEX attempts_by_delivery ON delivery_attempts(delivery_id, seq);
 ALTER TABLE deliveries ADD COLUMN leased_by TEXT;
 ALTER TABLE accounts ADD COLUMN leased_by TEXT;
 )sql"},
+    Migration{4, sql::kMigration4},
 };
 
 }  // namespace

@@ -333,6 +333,22 @@ TEST(ApplyWebhookChanges, NoChangesOnlyTouchesUpdatedAt) {
   EXPECT_EQ(webhook_json(webhook), webhook_json(expected));
 }
 
+TEST(ApplyWebhookChanges, ASecretSetOutrightEndsARotationsGracePeriod) {
+  core::Webhook webhook = stored();
+  webhook.previous_secret = "older secret";
+  webhook.previous_secret_expires_at = kLater + 1000;
+  WebhookChanges renamed;
+  renamed.name = "renamed";
+  apply_webhook_changes(webhook, renamed, kLater);
+  EXPECT_EQ(webhook.previous_secret, std::optional<std::string>("older secret")) << "other changes keep it";
+  WebhookChanges changes;
+  changes.secret = std::optional<std::string>("brand new");
+  apply_webhook_changes(webhook, changes, kLater);
+  EXPECT_EQ(webhook.secret, std::optional<std::string>("brand new"));
+  EXPECT_EQ(webhook.previous_secret, std::nullopt);
+  EXPECT_EQ(webhook.previous_secret_expires_at, std::nullopt);
+}
+
 TEST(ApplyWebhookChanges, ChangesExactlyTheFieldsGiven) {
   core::Webhook webhook = stored();
   WebhookChanges changes;
@@ -425,6 +441,7 @@ TEST(WebhookJson, HasEveryFieldOfTheApiObject) {
     "enabled": true,
     "disabled_reason": null,
     "last_sent_at": "2026-11-27T10:00:00.000005Z",
+    "previous_secret_expires_at": null,
     "created_at": "2026-11-27T10:00:00.000000Z",
     "updated_at": "2026-11-27T10:01:30.123456Z"
   })")
@@ -443,6 +460,7 @@ TEST(WebhookJson, WritesAbsentValuesAsNullAndNeverTheTenant) {
   EXPECT_EQ(body.at("enabled"), false);
   EXPECT_EQ(body.at("disabled_reason"), "failing");
   EXPECT_FALSE(body.contains("tenant_id"));
+  EXPECT_FALSE(body.contains("previous_secret")) << "the old secret is the receiver's to keep, not ours to show";
   EXPECT_FALSE(body.contains("tenant"));
 }
 

@@ -239,7 +239,9 @@ TEST_F(DispatcherTest, NewDeliveriesAreHandedToTheEngineAtCommitAndFollowAChange
   ASSERT_TRUE(eventually([&] { return arrivals("/b") == 2; }));
   EXPECT_EQ(arrivals("/a"), 2u);
   auto delivered_count = [&] {
-    auto page = store_->list_deliveries(tenant_id_, hook, core::DeliveryState::kDelivered, {200, std::nullopt});
+    store::DeliveryFilter delivered;
+    delivered.state = core::DeliveryState::kDelivered;
+    auto page = store_->list_deliveries(tenant_id_, hook, delivered, {200, std::nullopt});
     return page ? page->items.size() : 0u;
   };
   EXPECT_TRUE(eventually([&] { return delivered_count() == 4; })) << "every outcome recorded";

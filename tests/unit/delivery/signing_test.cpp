@@ -131,5 +131,23 @@ TEST(SignDelivery, SameInputsSignTheSameOnEveryAttempt) {
             sign_delivery(secret, "msg_1", 1700000000, kBody).headers);
 }
 
+TEST(SignDelivery, DuringARotationEverySecretSignsInOneHeaderCurrentFirst) {
+  const std::vector<std::string> secrets = {"whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", std::string(kDocSecret)};
+  const SignedHeaders signed_headers = sign_delivery(secrets, "msg_1", 1700000000, kBody);
+  ASSERT_EQ(signed_headers.headers.size(), 5u);
+  EXPECT_EQ(signed_headers.headers[3].second, argyle_signature(secrets[0], kBody)) << "the current secret only";
+  EXPECT_EQ(signed_headers.headers[4].second, standard_webhooks_signature(secrets[0], "msg_1", 1700000000, kBody) +
+                                                  " " +
+                                                  standard_webhooks_signature(secrets[1], "msg_1", 1700000000, kBody));
+}
+
+TEST(SigningKeys, ThePreviousSecretSignsOnlyBeforeItsExpiry) {
+  const SigningKeys keys{"new", "old", 1000};
+  EXPECT_EQ(keys.at(999), (std::vector<std::string>{"new", "old"}));
+  EXPECT_EQ(keys.at(1000), std::vector<std::string>{"new"});
+  EXPECT_EQ((SigningKeys{"new", std::nullopt, std::nullopt}).at(0), std::vector<std::string>{"new"});
+  EXPECT_TRUE((SigningKeys{std::nullopt, "old", 1000}).at(0).empty()) << "no secret now: unsigned";
+}
+
 }  // namespace
 }  // namespace repute::delivery

@@ -151,7 +151,7 @@ class AtomicityTest : public ::testing::Test {
   }
 
   std::vector<core::Event> events() {
-    auto page = store_->list_events(tenant_, {200, std::nullopt});
+    auto page = store_->list_events(tenant_, {}, {200, std::nullopt});
     if (!page) throw std::runtime_error(page.error().message);
     return page->items;
   }

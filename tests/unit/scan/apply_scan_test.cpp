@@ -133,13 +133,13 @@ class ApplyScanTest : public ::testing::Test {
   }
 
   std::vector<core::Event> events(const std::string& tenant) {
-    auto page = store_->list_events(tenant, {200, std::nullopt});
+    auto page = store_->list_events(tenant, {}, {200, std::nullopt});
     if (!page) throw std::runtime_error(page.error().message);
     return page->items;
   }
 
   std::vector<core::Delivery> deliveries(const std::string& tenant, const std::string& webhook_id) {
-    auto page = store_->list_deliveries(tenant, webhook_id, std::nullopt, {200, std::nullopt});
+    auto page = store_->list_deliveries(tenant, webhook_id, {}, {200, std::nullopt});
     if (!page) throw std::runtime_error(page.error().message);
     return page->items;
   }

@@ -254,7 +254,7 @@ class ScanEngineTest : public ::testing::Test {
 
   // The tenant's event types, oldest first.
   std::vector<std::string> event_types() {
-    auto page = store_->list_events(tenant_, {200, std::nullopt});
+    auto page = store_->list_events(tenant_, {}, {200, std::nullopt});
     if (!page) throw std::runtime_error(page.error().message);
     std::vector<std::string> types;
     for (auto it = page->items.rbegin(); it != page->items.rend(); ++it) types.push_back(it->type);
@@ -508,7 +508,7 @@ TEST_F(ScanEngineTest, APushAccountFallingDueOnlyLosesItsSchedule) {
     (*found)->next_scan_at = core::system_clock().now();
     return tx.update_account(**found);
   }));
-  ASSERT_TRUE(eventually([&] { return !account(id).next_scan_at; }, 1000ms));
+  ASSERT_TRUE(eventually([&] { return !account(id).next_scan_at; }, 5000ms));
   EXPECT_EQ(account(id).scan_count, 0);
   EXPECT_EQ(account(id).connection_status, "connecting");
   EXPECT_TRUE(reputations_of(id).empty());
