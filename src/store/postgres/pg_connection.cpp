@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "obs/log.hpp"
 #include "store/store.hpp"
 
 namespace repute::store::postgres {
@@ -46,8 +47,9 @@ std::string trimmed(std::string text) {
 core::Error pg_error(PGconn* conn, const PGresult* result, std::string_view what) {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const std::string sqlstate = state ? state : "";
-  std::string detail = trimmed(result && *PQresultErrorMessage(result) ? PQresultErrorMessage(result)
-                                                                        : (conn ? PQerrorMessage(conn) : ""));
+  std::string detail = one_line(result && *PQresultErrorMessage(result) ? PQresultErrorMessage(result)
+                                                                         : (conn ? PQerrorMessage(conn) : ""),
+                                "");
   const std::string message = std::string(what) + ": " + detail;
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK || sqlstate.starts_with("08") ||
       sqlstate.starts_with("57P")) {
@@ -191,7 +193,16 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(const std::string& url)
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
 
-PgConnection::PgConnection(PGconn* conn) : conn_(conn) {}
+PgConnection::PgConnection(PGconn* conn) : conn_(conn) {
+  // What the server says outside an answer (notices, "terminating connection" before a restart) goes to the log as
+  // one line, not to stderr as libpq prints it.
+  PQsetNoticeProcessor(
+      conn_,
+      [](void*, const char* message) {
+        obs::log_warn("PostgreSQL says", {{"message", one_line(message ? message : "", "")}});
+      },
+      nullptr);
+}
 
 core::Error PgConnection::failed(const PGresult* result, std::string_view what) {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;

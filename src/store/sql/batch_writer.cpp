@@ -99,6 +99,12 @@ void BatchWriter::commit_batch(Connection& db, std::vector<Job>& batch) {
   tx.handoff = handoff.get();
   Status begun = db.ensure_open();
   if (begun) begun = run_fixed(db, dialect_.begin);
+  if (!begun && !db.healthy()) {
+    // An idle connection whose server went away (a restart, a cut) is found out only when used. Nothing was done on
+    // it yet: it is opened again and the transaction begun once more.
+    begun = db.ensure_open();
+    if (begun) begun = run_fixed(db, dialect_.begin);
+  }
   if (begun) {
     const bool savepoints = batch.size() > 1;
     for (Job& job : batch) {

@@ -27,6 +27,16 @@ class ReaderPool {
     if (!borrowed) return borrowed.error();
     std::unique_ptr<Connection> connection = std::move(*borrowed);
     auto result = f(*connection);
+    if (!result && !connection->healthy()) {
+      // The database went away under an idle connection (a restart, a cut), and likely under all the idle ones:
+      // they are dropped, and the read (reads change nothing) runs once more on a new connection.
+      give_back(std::move(connection));
+      clear();
+      borrowed = borrow();
+      if (!borrowed) return borrowed.error();
+      connection = std::move(*borrowed);
+      result = f(*connection);
+    }
     give_back(std::move(connection));
     return result;
   }
@@ -34,7 +44,9 @@ class ReaderPool {
   // Closes every idle connection.
   void clear() {
     std::lock_guard lock(mutex_);
+    open_count_ -= static_cast<int>(idle_.size());
     idle_.clear();
+    returned_.notify_all();
   }
 
  private:
