@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: run test build deps deps-test sanitize tsan bench clean
+.PHONY: run test build deps deps-test cluster sanitize tsan bench clean
 
 deps:
 	scripts/install-deps.sh build
@@ -18,6 +18,11 @@ build: deps
 # Builds and starts the server on the embedded SQLite database, in development mode.
 run: build
 	./$(BUILD)/repute serve --dev
+
+# A private PostgreSQL and two nodes on it (127.0.0.1:8080 and :8081), until Ctrl-C: scripts/cluster.sh.
+cluster: build
+	scripts/install-deps.sh cluster
+	scripts/cluster.sh
 
 # Builds everything and runs the whole test suite (unit, integration, interop).
 test: deps-test

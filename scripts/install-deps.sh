@@ -3,6 +3,7 @@
 #   scripts/install-deps.sh build   compiler, libraries, ccache
 #   scripts/install-deps.sh test    build + what the test suite starts (node, npm, PostgreSQL 15, chromium)
 #   scripts/install-deps.sh bench   test + wrk and nginx
+#   scripts/install-deps.sh cluster build + PostgreSQL 15 and curl (scripts/cluster.sh)
 set -euo pipefail
 profile=${1:-build}
 
@@ -12,10 +13,11 @@ packages=(build-essential cmake ninja-build ccache pkg-config
   libspdlog-dev libfmt-dev libcli11-dev)
 case "$profile" in
   build) ;;
+  cluster) packages+=(postgresql-15 curl) ;;
   test) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl postgresql-15 chromium) ;;
   bench) packages+=(libgtest-dev libgmock-dev nodejs npm sqlite3 curl postgresql-15 chromium wrk nginx-light
     libbenchmark-dev python3) ;;
-  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+  *) echo "usage: $0 build|test|bench|cluster" >&2; exit 2 ;;
 esac
 # clang-14 for the fuzz targets; libtsan2 is g++ 12's ThreadSanitizer runtime (scripts/tsan.sh).
 case "$profile" in test | bench) packages+=(clang-14 libclang-rt-14-dev libtsan2) ;; esac
