@@ -175,11 +175,9 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(const std::string& url)
   }
   PQconninfoFree(parsed);
   // Earlier keywords are defaults: whatever the URL says (the expanded dbname, last) overrides them.
-  // Notices ("already exists, skipping") are not the operator's business: only warnings and errors are sent.
-  const char* keywords[] = {"connect_timeout",     "application_name", "keepalives", "keepalives_idle",
-                            "keepalives_interval", "keepalives_count", "options",    "dbname",
-                            nullptr};
-  const char* values[] = {"5", "repute", "1", "10", "5", "3", "-c client_min_messages=warning", url.c_str(), nullptr};
+  const char* keywords[] = {"connect_timeout",    "application_name",  "keepalives", "keepalives_idle",
+                            "keepalives_interval", "keepalives_count", "dbname",     nullptr};
+  const char* values[] = {"5", "repute", "1", "10", "5", "3", url.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, 1);
   if (conn == nullptr) return core::Error{core::ErrorCode::kUnavailable, "cannot allocate a PostgreSQL connection"};
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -194,12 +192,16 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(const std::string& url)
 }
 
 PgConnection::PgConnection(PGconn* conn) : conn_(conn) {
-  // What the server says outside an answer (notices, "terminating connection" before a restart) goes to the log as
-  // one line, not to stderr as libpq prints it.
-  PQsetNoticeProcessor(
+  // What the server says outside an answer goes to the log as one line, not to stderr as libpq prints it: warnings
+  // and worse ("terminating connection" before a restart). Notices ("already exists, skipping") are not the
+  // operator's business. (No startup option asks the server for less: PgBouncer refuses unknown ones.)
+  PQsetNoticeReceiver(
       conn_,
-      [](void*, const char* message) {
-        obs::log_warn("PostgreSQL says", {{"message", one_line(message ? message : "", "")}});
+      [](void*, const PGresult* result) {
+        const char* field = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+        const std::string_view severity = field ? field : "";
+        if (severity == "NOTICE" || severity == "INFO" || severity == "DEBUG" || severity == "LOG") return;
+        obs::log_warn("PostgreSQL says", {{"message", one_line(PQresultErrorMessage(result), "")}});
       },
       nullptr);
 }
