@@ -1,8 +1,8 @@
 // The operator console end to end in Debian's chromium: the real repute binary, a receiver on loopback, and a
 // person's path through the pages — sign in (a wrong key first), create a subscription, scan an account, see the
 // delivery arrive and appear in the log, make the receiver fail and see its status code, resend, rotate the secret
-// and verify both signatures at the receiver with the standardwebhooks library, disable, sign out. With
-// REPUTE_SCREENSHOTS=DIR a screenshot of each page goes to DIR (docs/console/ holds the documented ones). Only
+// and verify both signatures at the receiver with the standardwebhooks library, disable, sign out. A
+// screenshot of each page goes to docs/console/ (REPUTE_SCREENSHOTS=DIR: to DIR instead). Only
 // loopback addresses are used; the browser and the server are stopped (by the handles that started them) also
 // when a step fails.
 import assert from 'node:assert/strict';
@@ -18,7 +18,9 @@ import { launch, openPage } from './lib/browser.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const shots = process.env.REPUTE_SCREENSHOTS ? path.resolve(process.env.REPUTE_SCREENSHOTS) : '';
+const shots = path.resolve(
+  process.env.REPUTE_SCREENSHOTS || path.join(process.env.REPUTE_SOURCE_DIR || path.join(here, '../..'), 'docs/console'),
+);
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const WAIT = { timeout: 15_000 };
 
