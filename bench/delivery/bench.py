@@ -77,6 +77,7 @@ OUT = env("OUT", "")
 KEEP_TMP = env("KEEP_TMP", 0, int)
 BACKENDS = env("BACKENDS", "sqlite pg pg2").split()
 PG_POOL_SIZE = env("PG_POOL_SIZE", 0, int)  # 0: repute's default --pool-size
+PG_STATS = env("PG_STATS", 0, int)  # 1: what PostgreSQL's sessions wait for, and its statements, in each drain
 PG_SCRIPT = os.path.join(ROOT, "scripts", "postgres-test-server.sh")
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -372,6 +373,54 @@ class PgDatabase:
         self.server.psql("postgres", f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
 
 
+class PgWaits:
+    """Samples what the nodes' PostgreSQL sessions are doing every 0.1 s (pg_stat_activity), through one psql."""
+
+    def __init__(self, db):
+        self.samples = {}
+        self.proc = spawn(["psql", "-X", "-q", "-A", "-t", db.url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True)
+        self.running = True
+        self.thread = threading.Thread(target=self.loop)
+        self.thread.start()
+
+    def loop(self):
+        query = ("SELECT COALESCE(wait_event_type || ':' || wait_event, 'on CPU') || ' ' || "
+                 "CASE WHEN query LIKE 'UPDATE deliveries SET next%' THEN 'claim' "
+                 "WHEN query LIKE 'UPDATE deliveries%' THEN 'outcome' WHEN query LIKE 'SELECT%FROM webhooks%' "
+                 "THEN 'webhook read' WHEN query LIKE 'UPDATE webhooks%' THEN 'webhook update' "
+                 "WHEN query LIKE 'INSERT INTO delivery_attempts%' THEN 'attempt insert' ELSE left(query, 24) END "
+                 "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                 "AND backend_type = 'client backend' AND state = 'active';\n\\echo END\n")
+        while self.running:
+            self.proc.stdin.write(query)
+            self.proc.stdin.flush()
+            for line in iter(self.proc.stdout.readline, ""):
+                if line.strip() == "END":
+                    break
+                self.samples[line.strip()] = self.samples.get(line.strip(), 0) + 1
+            time.sleep(0.1)
+
+    def finish(self):
+        self.running = False
+        self.thread.join()
+        stop(self.proc)
+        total = sum(self.samples.values()) or 1
+        return [f"{count / total * 100:5.1f} %  {what}" for what, count in
+                sorted(self.samples.items(), key=lambda kv: -kv[1])[:15]]
+
+
+def pg_statements(db, delivered):
+    rows = db.server.psql(db.name, "SELECT calls, round(total_exec_time), left(regexp_replace(query, '\\s+', ' ', "
+                          "'g'), 110) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE "
+                          "datname = current_database()) ORDER BY total_exec_time DESC LIMIT 15")
+    lines = []
+    for line in rows.splitlines():
+        calls, ms, query = line.split("|", 2)
+        lines.append(f"{int(calls) / max(delivered, 1):6.3f} calls/delivery {int(ms):7d} ms  {query}")
+    return lines
+
+
 def make_database(backend, tmp, name, pg):
     return SqliteDatabase(tmp, name) if backend == "sqlite" else PgDatabase(pg, tmp, name)
 
@@ -481,6 +530,11 @@ def drain(tmp, run, nginx_port, backend, pg):
     setup.stop()
     queued = queue_deliveries(db, DELIVERIES)
     wait_quiet()
+    waits = None
+    if PG_STATS and db.kind == "pg":
+        db.server.psql(db.name, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        db.server.psql(db.name, "SELECT pg_stat_statements_reset()")
+        waits = PgWaits(db)
     usage = Usage(pg if db.kind == "pg" else None)
     began = time.time()
     profiler = None
@@ -499,6 +553,10 @@ def drain(tmp, run, nginx_port, backend, pg):
     for node in nodes:
         node.stop()
     lat, (count, first, last) = latencies_ms(db, since_us=int(began * 1e6))
+    if waits:
+        print(f"\n{LABELS[backend]}, drain {run + 1}: active sessions' wait events (pg_stat_activity every 0.1 s):\n"
+              + "\n".join(waits.finish()) + "\nstatements by total time (pg_stat_statements):\n"
+              + "\n".join(pg_statements(db, count)) + "\n", flush=True)
     db.drop()
     if count != queued:
         raise RuntimeError(f"{backend}: only {count} of {queued} deliveries were delivered")
