@@ -4,6 +4,8 @@
 #                                                 free loopback port; prints REPUTE_TEST_POSTGRES=postgres://...
 #   scripts/postgres-test-server.sh stop DIR      stops the server started in DIR and removes DIR
 #   scripts/postgres-test-server.sh url DIR       prints the URL of the server running in DIR
+# PG_DURABLE=1 start: fsync, full_page_writes and synchronous_commit on (PostgreSQL's defaults), for benchmarks
+# that compare it with SQLite at synchronous=FULL; by default fsync is off (tests need no power-cut durability).
 # Run as root, the server runs as the `postgres` user (initdb refuses root). Nothing listens beyond 127.0.0.1.
 set -euo pipefail
 command=${1:-}
@@ -36,12 +38,20 @@ case "$command" in
     [[ $(id -u) == 0 ]] && chown postgres: "$dir"
     as_owner "$bin/initdb" -D "$dir/data" -U repute --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
     # Tests need no durability against a power cut, only against a killed repute: fsync off makes them fast.
+    # Benchmarks (PG_DURABLE=1) keep every commit flushed to the disk before it is acknowledged.
+    if [[ ${PG_DURABLE:-0} == 1 ]]; then
+      durability="fsync = on
+full_page_writes = on
+synchronous_commit = on"
+    else
+      durability="fsync = off
+full_page_writes = off"
+    fi
     cat >>"$dir/data/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
 max_connections = 600
-fsync = off
-full_page_writes = off
+$durability
 shared_buffers = 128MB
 shared_preload_libraries = 'pg_stat_statements'
 log_min_messages = warning
