@@ -674,7 +674,8 @@ def summary(results):
         cells = [form.format(medians[b]) if medians[b] is not None else "" for b in BACKENDS]
         for a, b in ratios:
             ok = medians[a] is not None and medians[b] and key != "offered_missing"
-            cells.append(f"{medians[a] / medians[b]:.2f}" if ok else "")
+            ratio = medians[a] / medians[b] if ok else None
+            cells.append("" if ratio is None else f"{ratio:.2f}" if ratio < 10 else f"{ratio:,.0f}")
         table.append(f"| {label} | {' | '.join(cells)} |")
     verdicts = []
     rate = {b: median_of(results, b, "drain_per_s") for b in BACKENDS}
